@@ -1,0 +1,95 @@
+"""Helpers every service shares: finding a user's object, ids, names, tags."""
+
+from __future__ import annotations
+
+import re
+from typing import TypeVar
+
+from django.db import transaction
+
+from console import lifecycle
+from console.models import AMLObject, Status, new_entity_id
+from console.models.base import ENTITY_ID_PATTERN
+
+from .errors import InvalidInput, InvalidTag, ResourceNotFound, TagLimitExceeded
+
+T = TypeVar("T", bound=AMLObject)
+
+MAX_TAGS = 50
+TAG_KEY_RE = re.compile(r"^[\w\s.:/=+\-@]{1,128}$")
+TAG_VALUE_RE = re.compile(r"^[\w\s.:/=+\-@]{0,256}$")
+
+
+def get_owned(model: type[T], owner: object, entity_id: str, *, include_deleted: bool = True) -> T:
+    """The owner's object with that id; another user's id is simply not found."""
+    qs = model.objects.filter(owner=owner, entity_id=entity_id)
+    if not include_deleted:
+        qs = qs.exclude(status=Status.DELETED)
+    obj = qs.first()
+    if obj is None:
+        raise ResourceNotFound(f"No {model.TYPE_LABEL} with id {entity_id!r} exists.")
+    return obj
+
+
+def choose_entity_id(model: type[AMLObject], requested: str | None) -> str:
+    if not requested:
+        return new_entity_id(model.ENTITY_PREFIX)
+    if not re.match(ENTITY_ID_PATTERN, requested):
+        raise InvalidInput(
+            f"{requested!r} is not a valid id: use 1 to 64 letters, digits, '_', '.' or '-'."
+        )
+    return requested
+
+
+def clean_name(name: str | None) -> str:
+    name = (name or "").strip()
+    if len(name) > 1024:
+        raise InvalidInput("A name is at most 1,024 characters.")
+    return name
+
+
+def rename(model: type[T], owner: object, entity_id: str, name: str) -> T:
+    obj = get_owned(model, owner, entity_id, include_deleted=False)
+    obj.name = clean_name(name)
+    obj.save(update_fields=["name", "updated_at"])
+    return obj
+
+
+def delete(model: type[T], owner: object, entity_id: str) -> T:
+    obj = get_owned(model, owner, entity_id)
+    if obj.status != Status.DELETED:
+        lifecycle.mark_deleted(obj)
+        lifecycle.append_log(obj, "Deleted by its owner.")
+    return obj
+
+
+def validate_tags(tags: dict[str, str]) -> None:
+    for key, value in tags.items():
+        if not TAG_KEY_RE.match(key) or key.lower().startswith("aws:"):
+            raise InvalidTag(f"Tag key {key!r} is not allowed (1–128 letters, digits, spaces, _.:/=+-@; no 'aws:').")
+        if not TAG_VALUE_RE.match(value or ""):
+            raise InvalidTag(f"Tag value {value!r} for {key!r} is not allowed (up to 256 characters).")
+
+
+@transaction.atomic
+def add_tags(model: type[T], owner: object, entity_id: str, tags: dict[str, str]) -> T:
+    obj = get_owned(model, owner, entity_id)
+    if obj.status == Status.DELETED:
+        raise InvalidInput("Tags of a deleted object cannot be changed.")
+    validate_tags(tags)
+    merged = {**obj.tags, **tags}
+    if len(merged) > MAX_TAGS:
+        raise TagLimitExceeded(f"An object has at most {MAX_TAGS} tags.")
+    obj.tags = merged
+    obj.save(update_fields=["tags", "updated_at"])
+    return obj
+
+
+@transaction.atomic
+def delete_tags(model: type[T], owner: object, entity_id: str, keys: list[str]) -> T:
+    obj = get_owned(model, owner, entity_id)
+    if obj.status == Status.DELETED:
+        raise InvalidInput("Tags of a deleted object cannot be changed.")
+    obj.tags = {k: v for k, v in obj.tags.items() if k not in set(keys)}
+    obj.save(update_fields=["tags", "updated_at"])
+    return obj

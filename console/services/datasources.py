@@ -1,0 +1,203 @@
+"""Datasource operations: create (from S3, a server path or an upload), update, delete, tags."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from console import datafiles
+from console.models import DataSource, Status
+from mlcore.errors import LocationError, MLCoreError, RearrangementError, SchemaError
+from mlcore.io.csvreader import sniff
+from mlcore.io.rearrangement import parse_rearrangement, rearrangement_to_json
+from mlcore.schema import parse_schema, schema_to_dict
+
+from . import common
+from .errors import IdempotentParameterMismatch, InvalidInput
+
+UPLOAD_SCHEME = "upload://"
+
+
+@dataclass
+class LocationSummary:
+    """What the wizard's Verify button reports about a location."""
+
+    kind: str
+    location: str
+    files: list[tuple[str, int]]
+    delimiter: str
+    has_header: bool
+    columns: list[str]
+    sample_rows: list[list[str]]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(size for _, size in self.files)
+
+
+def location_kind(location: str) -> tuple[str, str]:
+    """Split a DataLocationS3 value into (kind, location): s3://…, upload://key, or a server path."""
+    location = location.strip()
+    if location.startswith("s3://"):
+        return DataSource.SourceKind.S3, location
+    if location.startswith(UPLOAD_SCHEME):
+        return DataSource.SourceKind.UPLOAD, location[len(UPLOAD_SCHEME) :]
+    if location.startswith("file://"):
+        location = location[len("file://") :]
+    if location.startswith("/"):
+        return DataSource.SourceKind.PATH, location
+    raise InvalidInput(
+        f"{location!r} is not a data location: use s3://bucket/key, s3://bucket/prefix/ "
+        "or an absolute path inside the allowed data folders."
+    )
+
+
+def describe_location(owner: Any, location: str, display_name: str | None = None) -> LocationSummary:
+    """Look at a location without creating anything: its files and what the first lines hold."""
+    kind, where = location_kind(location)
+    files = _resolve(owner, kind, where, display_name)
+    try:
+        sniffed = sniff(files)
+    except MLCoreError as exc:
+        raise InvalidInput(str(exc)) from exc
+    return LocationSummary(
+        kind=kind,
+        location=where,
+        files=[(f.name, f.size) for f in files],
+        delimiter=sniffed.delimiter,
+        has_header=sniffed.has_header,
+        columns=list(sniffed.columns),
+        sample_rows=[list(r) for r in sniffed.sample_rows],
+        notes=list(sniffed.notes),
+    )
+
+
+def create_data_source_from_s3(
+    owner: Any,
+    *,
+    data_spec: dict[str, Any],
+    data_source_id: str | None = None,
+    data_source_name: str = "",
+    compute_statistics: bool = True,
+    csv_delimiter: str | None = None,
+    original_filename: str = "",
+) -> DataSource:
+    """CreateDataSourceFromS3. `DataLocationS3` may also be a server path or `upload://key`."""
+    entity_id = common.choose_entity_id(DataSource, data_source_id)
+    kind, where = location_kind(str(data_spec.get("DataLocationS3") or ""))
+    schema_dict = _schema_from_spec(data_spec)
+    rearrangement = _rearrangement_from_spec(data_spec)
+    files = _resolve(owner, kind, where, original_filename or None)
+    delimiter = csv_delimiter or _sniffed_delimiter(files)
+    fields = {
+        "name": common.clean_name(data_source_name),
+        "source_kind": kind,
+        "data_location_s3": where,
+        "original_filename": original_filename or (Path(where).name if kind != "s3" else ""),
+        "data_schema": schema_dict,
+        "csv_delimiter": delimiter,
+        "data_rearrangement": rearrangement,
+        "compute_statistics": bool(compute_statistics),
+    }
+    with transaction.atomic():
+        existing = DataSource.objects.filter(owner=owner, entity_id=entity_id).first()
+        if existing is not None:
+            return _same_request_or_mismatch(existing, fields)
+        ds = DataSource.objects.create(owner=owner, entity_id=entity_id, **fields)
+        _log_creation(ds, files)
+        transaction.on_commit(lambda: _enqueue_statistics(ds.pk))
+    return ds
+
+
+def update_data_source(owner: Any, data_source_id: str, data_source_name: str) -> DataSource:
+    return common.rename(DataSource, owner, data_source_id, data_source_name)
+
+
+def delete_data_source(owner: Any, data_source_id: str) -> DataSource:
+    return common.delete(DataSource, owner, data_source_id)
+
+
+def get_data_source(owner: Any, data_source_id: str) -> DataSource:
+    return common.get_owned(DataSource, owner, data_source_id)
+
+
+def _resolve(owner: Any, kind: str, where: str, display_name: str | None) -> list[Any]:
+    if kind == DataSource.SourceKind.UPLOAD and not datafiles.upload_belongs_to(where, owner.pk):
+        raise InvalidInput("That upload does not exist.")
+    try:
+        return datafiles.data_files_for(kind, where, display_name=display_name)
+    except LocationError as exc:
+        raise InvalidInput(str(exc)) from exc
+
+
+def _sniffed_delimiter(files: list[Any]) -> str:
+    try:
+        return sniff(files).delimiter
+    except MLCoreError as exc:
+        raise InvalidInput(str(exc)) from exc
+
+
+def _schema_from_spec(data_spec: dict[str, Any]) -> dict[str, Any]:
+    raw = data_spec.get("DataSchema")
+    if raw in (None, ""):
+        if data_spec.get("DataSchemaLocationS3"):
+            raise InvalidInput("DataSchemaLocationS3 is not supported yet; send DataSchema inline.")
+        return {}  # inferred from the data when the statistics run
+    if isinstance(raw, str) and len(raw) > 131_071:
+        raise InvalidInput("DataSchema is longer than 131,071 characters.")
+    try:
+        return schema_to_dict(parse_schema(raw))
+    except SchemaError as exc:
+        raise InvalidInput(f"DataSchema is not valid: {exc}") from exc
+
+
+def _rearrangement_from_spec(data_spec: dict[str, Any]) -> str:
+    raw = data_spec.get("DataRearrangement")
+    if raw in (None, ""):
+        return ""
+    try:
+        parsed = parse_rearrangement(raw)
+    except RearrangementError as exc:
+        raise InvalidInput(f"DataRearrangement is not valid: {exc}") from exc
+    return rearrangement_to_json(parsed) if parsed else ""
+
+
+def _same_request_or_mismatch(existing: DataSource, fields: dict[str, Any]) -> DataSource:
+    if existing.status == Status.DELETED or any(
+        getattr(existing, key) != value for key, value in fields.items() if key != "name"
+    ):
+        raise IdempotentParameterMismatch(
+            f"A datasource with id {existing.entity_id!r} already exists with other parameters."
+        )
+    return existing
+
+
+def _log_creation(ds: DataSource, files: list[Any]) -> None:
+    from console import lifecycle
+
+    listing = "\n".join(f"  {f.name} ({f.size:,} bytes)" for f in files)
+    lifecycle.append_log(
+        ds,
+        f"Datasource {ds.entity_id} created from {ds.location_label}: {len(files)} file(s)\n{listing}"
+        + (f"\nData rearrangement: {ds.data_rearrangement}" if ds.data_rearrangement else ""),
+    )
+
+
+def _enqueue_statistics(pk: int) -> None:
+    from console.tasks import compute_data_source_statistics
+
+    compute_data_source_statistics.delay(pk)
+
+
+def schema_json_for(ds: DataSource) -> str:
+    return json.dumps(ds.data_schema, indent=2)
+
+
+def allowed_roots() -> list[str]:
+    return [str(r) for r in settings.AML_DATA_ROOTS]

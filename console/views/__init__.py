@@ -1,0 +1,1 @@
+"""Views: parse, authorise (owner only), delegate to services, render."""

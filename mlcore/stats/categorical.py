@@ -1,0 +1,128 @@
+"""Statistics of a CATEGORICAL attribute, and the capped value counter it rests on."""
+
+from __future__ import annotations
+
+from typing import Any, Self
+
+import numpy as np
+import pandas as pd
+
+from mlcore.stats._base import Mergeable
+
+MAX_TRACKED_CATEGORIES = 100_000
+TOP_VALUES = 10
+LEAST_FREQUENT_VALUES = 5
+
+
+def as_strings(values: Any) -> tuple[pd.Series, np.ndarray]:
+    """The values as an object Series with a positional index, and the mask of missing ones.
+
+    Missing is None, NaN or the empty string (what the reader hands over for an empty field).
+    """
+    series = pd.Series(values, dtype=object).reset_index(drop=True)
+    missing = (series.isna() | (series == "")).to_numpy(dtype=bool)
+    return series, missing
+
+
+def ranked(counts: pd.Series, ascending: bool = False) -> pd.Series:
+    """Counts ordered by count (then by value, so ties come out the same every time)."""
+    frame = pd.DataFrame({"value": counts.index.astype(str), "count": counts.to_numpy()})
+    frame = frame.sort_values(["count", "value"], ascending=[ascending, True], kind="stable")
+    return pd.Series(frame["count"].to_numpy(), index=frame["value"].to_numpy())
+
+
+class CappedCounts(Mergeable):
+    """Value → count for at most `cap` values; the rest are counted in `overflow`.
+
+    When more than `cap` distinct values are seen the least frequent are dropped (their counts move
+    to `overflow`) and `approximate` becomes True.
+
+    >>> c = CappedCounts(); c.update(pd.Series(["a", "b", "a"]))
+    >>> c.counts.to_dict()
+    {'a': 2, 'b': 1}
+    """
+
+    def __init__(self, cap: int = MAX_TRACKED_CATEGORIES) -> None:
+        self.cap = cap
+        self.counts = pd.Series(dtype="int64")
+        self.overflow = 0
+        self.approximate = False
+
+    def update(self, values: pd.Series) -> None:
+        """Add non-missing string values."""
+        if len(values) == 0:
+            return
+        self._absorb(values.value_counts(sort=False))
+
+    def merge(self, other: Self) -> Self:
+        self.overflow += other.overflow
+        self.approximate |= other.approximate
+        self._absorb(other.counts)
+        return self
+
+    def _absorb(self, counts: pd.Series) -> None:
+        if self.counts.empty:
+            merged = counts.astype("int64")
+        else:
+            merged = self.counts.add(counts, fill_value=0).astype("int64")
+        if len(merged) > self.cap:
+            merged = merged.sort_values(ascending=False, kind="stable")
+            self.overflow += int(merged.iloc[self.cap :].sum())
+            merged = merged.iloc[: self.cap]
+            self.approximate = True
+        merged.index.name = None
+        merged.name = None
+        self.counts = merged
+
+
+class CategoricalStats(Mergeable):
+    """Count, missing, unique count, top 10 values, other count, most and least frequent.
+
+    >>> s = CategoricalStats(); s.update(["a", "b", "a", "", None])
+    >>> d = s.to_dict(); (d["count"], d["missing"], d["uniqueCount"], d["mostFrequent"])
+    (3, 2, 2, 'a')
+    """
+
+    def __init__(self, cap: int = MAX_TRACKED_CATEGORIES) -> None:
+        self.count = 0
+        self.missing = 0
+        self.invalid = 0
+        self.values = CappedCounts(cap)
+
+    def update(self, values: Any) -> None:
+        series, missing = as_strings(values)
+        self.missing += int(missing.sum())
+        self.count += int((~missing).sum())
+        self.values.update(series[~missing].astype(str))
+
+    def add_invalid(self, count: int = 1) -> None:
+        self.invalid += count
+
+    def merge(self, other: Self) -> Self:
+        self.count += other.count
+        self.missing += other.missing
+        self.invalid += other.invalid
+        self.values.merge(other.values)
+        return self
+
+    def distribution(self) -> list[dict[str, Any]]:
+        """Every tracked value with its count, most frequent first (a categorical target's chart)."""
+        return [{"value": v, "count": int(c)} for v, c in ranked(self.values.counts).items()]
+
+    def to_dict(self) -> dict[str, Any]:
+        by_count = ranked(self.values.counts)
+        top = by_count.iloc[:TOP_VALUES]
+        least = ranked(self.values.counts, ascending=True).iloc[:LEAST_FREQUENT_VALUES]
+        return {
+            "count": self.count,
+            "missing": self.missing,
+            "invalid": self.invalid,
+            "uniqueCount": len(by_count),
+            "top": [{"value": v, "count": int(c)} for v, c in top.items()],
+            "otherCount": self.count - int(top.sum()),
+            "mostFrequent": str(by_count.index[0]) if len(by_count) else None,
+            "leastFrequent": [{"value": v, "count": int(c)} for v, c in least.items()],
+            # true once more than MAX_TRACKED_CATEGORIES distinct values were seen: uniqueCount is
+            # then a lower bound and leastFrequent only covers the values still tracked
+            "approximate": self.values.approximate,
+        }
