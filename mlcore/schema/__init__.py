@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+from mlcore.schema.infer import infer_schema, infer_type, suggest_row_id, suggest_target
+from mlcore.schema.jsonio import (
+    MAX_ATTRIBUTES,
+    check_schema_fits_columns,
+    parse_schema,
+    schema_to_dict,
+    schema_to_json,
+    validate_schema,
+)
 from mlcore.schema.model import Attribute, AttributeType, ModelType, Schema
 from mlcore.schema.values import (
     BINARY_FALSE,
@@ -15,12 +24,22 @@ from mlcore.schema.values import (
 __all__ = [
     "BINARY_FALSE",
     "BINARY_TRUE",
+    "MAX_ATTRIBUTES",
     "Attribute",
     "AttributeType",
     "ConvertedColumn",
     "ModelType",
     "Schema",
+    "check_schema_fits_columns",
     "convert_column",
+    "infer_schema",
+    "infer_type",
     "is_number",
     "parse_binary_value",
+    "parse_schema",
+    "schema_to_dict",
+    "schema_to_json",
+    "suggest_row_id",
+    "suggest_target",
+    "validate_schema",
 ]

@@ -156,7 +156,9 @@ def _read_attributes(document: Mapping[str, Any], paths: _Paths) -> list[Attribu
             f"the schema lists {len(items):,} attributes; AML allows at most {MAX_ATTRIBUTES:,}",
             path=key,
         )
-    attributes = [_read_attribute(item, f"{key}[{index}]", paths) for index, item in enumerate(items)]
+    attributes = [
+        _read_attribute(item, f"{key}[{index}]", paths) for index, item in enumerate(items)
+    ]
     _reject_duplicate_names(attributes, paths)
     return attributes
 
@@ -168,10 +170,12 @@ def _read_attribute(item: object, path: str, paths: _Paths) -> Attribute:
             path=path,
         )
     _reject_unknown_keys(item, ATTRIBUTE_KEYS, path=path)
-    name_key, name = _lookup(item, ATTRIBUTE_NAME)
+    # An attribute missing a key is reported in the spelling of its list ("variables" → "fieldName").
+    old_style = paths.attributes == ATTRIBUTES.old_name
+    name_key, name = _lookup(item, ATTRIBUTE_NAME, old_style)
     paths.attribute_name = name_key
     _check_name(name, f"{path}.{name_key}")
-    type_key, type_name = _lookup(item, ATTRIBUTE_TYPE)
+    type_key, type_name = _lookup(item, ATTRIBUTE_TYPE, old_style)
     return Attribute(name, _parse_type(type_name, f"{path}.{type_key}"))
 
 
@@ -267,7 +271,9 @@ def _read_version(document: Mapping[str, Any]) -> str:
     if value is None:
         return Schema.version  # the dataclass default
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise SchemaError(f"must be a string such as \"1.0\", not {_json_kind(value)}", path="version")
+        raise SchemaError(
+            f'must be a string such as "1.0", not {_json_kind(value)}', path="version"
+        )
     return str(value)
 
 
@@ -283,14 +289,15 @@ def _read_data_format(document: Mapping[str, Any]) -> str:
     return value.strip().upper()
 
 
-def _lookup(document: Mapping[str, Any], key: _Key) -> tuple[str, Any]:
-    """The spelling used for `key` and its value (None when absent).
+def _lookup(document: Mapping[str, Any], key: _Key, old_style: bool = False) -> tuple[str, Any]:
+    """The spelling used for `key` and its value (None when absent, with the spelling of
+    the document's vocabulary: the old one when `old_style`).
 
     Both spellings at once are accepted only when they agree, so nothing is silently dropped.
     """
     present = [spelling for spelling in key.spellings() if spelling in document]
     if not present:
-        return key.name, None
+        return (key.old_name if old_style and key.old_name else key.name), None
     if len(present) == 2 and document[present[0]] != document[present[1]]:
         raise SchemaError(
             f"{present[0]!r} and {present[1]!r} are two spellings of the same field "
@@ -485,8 +492,7 @@ def _check_same_names(names: list[str], found: list[str]) -> None:
             details.append(f"not in the schema: {_quoted(extra)}")
         raise SchemaError(
             f"the schema lists {_count(len(names), 'attribute')} but the data has "
-            f"{_count(len(found), 'column')}"
-            + (f"; {'; '.join(details)}" if details else ""),
+            f"{_count(len(found), 'column')}" + (f"; {'; '.join(details)}" if details else ""),
             path=ATTRIBUTES.name,
         )
     for index, (name, column) in enumerate(zip(names, found, strict=True)):
