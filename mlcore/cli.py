@@ -1,0 +1,174 @@
+"""The engine's command line: `python -m mlcore infer-schema ...` and `python -m mlcore statistics ...`.
+
+    python -m mlcore infer-schema DATA [--header | --no-header]
+    python -m mlcore statistics DATA --schema SCHEMA [--rearrangement JSON]
+
+DATA is a local file or directory (no root restriction here: the command line runs with the
+user's own rights) or an `s3://bucket/key` / `s3://bucket/prefix/` URI, read with boto3's default
+client (which honours AWS_ENDPOINT_URL_S3). Results go to stdout as JSON (indent 2, keys in the
+documented order) so scripts can rely on them; notes and errors go to stderr. Exit codes: 0 on
+success, 2 for a usage error or data the engine cannot use (the message names the file and
+line), 1 for an unexpected failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from mlcore.errors import MLCoreError, SchemaError
+from mlcore.io.csvreader import (
+    CsvFormat,
+    Sniffed,
+    column_names_from_header,
+    generic_column_names,
+    sniff,
+)
+from mlcore.io.files import DataFile
+from mlcore.io.locations import resolve_location
+from mlcore.io.rearrangement import Rearrangement, parse_rearrangement
+from mlcore.schema import infer_schema, parse_schema, schema_to_json, suggest_target
+from mlcore.schema.model import Schema
+from mlcore.stats import compute_statistics
+
+EXIT_OK = 0
+EXIT_BAD_INPUT = 2
+
+
+class UsageError(Exception):
+    """A command-line argument that cannot be used (a missing schema file, say)."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m mlcore", description="AML Console's engine, from the command line."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    infer = commands.add_parser("infer-schema", help="print the schema JSON guessed from the data")
+    infer.add_argument("data", metavar="DATA", help="a local path or an s3:// URI")
+    header = infer.add_mutually_exclusive_group()
+    header.add_argument(
+        "--header",
+        dest="header",
+        action="store_true",
+        default=None,
+        help="the first line names the columns (default: detected)",
+    )
+    header.add_argument(
+        "--no-header", dest="header", action="store_false", help="the first line is a record"
+    )
+    infer.set_defaults(run=run_infer_schema)
+
+    stats = commands.add_parser("statistics", help="print the datasource statistics JSON")
+    stats.add_argument("data", metavar="DATA", help="a local path or an s3:// URI")
+    stats.add_argument(
+        "--schema",
+        required=True,
+        metavar="SCHEMA",
+        help="the schema: a JSON file, or the JSON itself",
+    )
+    stats.add_argument(
+        "--rearrangement",
+        metavar="JSON",
+        help='a data rearrangement, e.g. \'{"splitting": {"percentBegin": 0, '
+        '"percentEnd": 70}}\' (or a file holding it)',
+    )
+    stats.set_defaults(run=run_statistics)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the exit code (argparse exits with 2 by itself on bad usage)."""
+    args = build_parser().parse_args(argv)
+    try:
+        result = args.run(args)
+    except (MLCoreError, UsageError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    write_json(result, sys.stdout)
+    return EXIT_OK
+
+
+def write_json(document: Any, out: TextIO) -> None:
+    out.write(json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+
+
+def run_infer_schema(args: argparse.Namespace) -> dict[str, Any]:
+    files = resolve_location(args.data)
+    sniffed = with_header_choice(sniff(files), args.header)
+    for note in sniffed.notes:
+        print(f"note: {note}", file=sys.stderr)
+    schema = infer_schema(sniffed.columns, sniffed.sample_rows, sniffed.has_header)
+    schema.target = suggest_target(schema, sniffed.sample_rows)
+    return dict(json.loads(schema_to_json(schema)))
+
+
+def with_header_choice(sniffed: Sniffed, header: bool | None) -> Sniffed:
+    """Apply --header/--no-header when it contradicts what sniffing detected."""
+    if header is None or header == sniffed.has_header:
+        return sniffed
+    if header:
+        if len(sniffed.sample_rows) < 2:
+            raise MLCoreError("--header was given but the data has no record after the first line")
+        columns, notes = column_names_from_header(sniffed.sample_rows[0])
+        rows = sniffed.sample_rows[1:]
+        notes.insert(0, "--header: the first line names the columns")
+    else:
+        columns = generic_column_names(len(sniffed.columns))
+        rows = [list(sniffed.columns), *sniffed.sample_rows]
+        notes = [f"--no-header: the first line is a record; named the columns {columns[0]}..."]
+    # sniffing's own verdict on the header no longer applies
+    kept = [note for note in sniffed.notes if "header" not in note.lower()]
+    return Sniffed(sniffed.delimiter, header, columns, rows, [*kept, *notes])
+
+
+def run_statistics(args: argparse.Namespace) -> dict[str, Any]:
+    files = resolve_location(args.data)
+    schema = load_schema(args.schema)
+    rearrangement = load_rearrangement(args.rearrangement)
+    fmt = CsvFormat(delimiter=detect_delimiter(files), has_header=schema.data_file_contains_header)
+    return compute_statistics(files, schema, fmt, rearrangement=rearrangement)
+
+
+def load_schema(argument: str) -> Schema:
+    try:
+        return parse_schema(read_argument(argument, "schema"))
+    except SchemaError as err:
+        if is_inline_json(argument):
+            raise
+        raise UsageError(f"{argument}: {err}") from err
+
+
+def detect_delimiter(files: Sequence[DataFile]) -> str:
+    """AML schemas do not record the delimiter, so sniff it (and say so when it is not a comma)."""
+    delimiter = sniff(files).delimiter
+    if delimiter != ",":
+        print(f"note: reading the data with {delimiter!r} as the delimiter", file=sys.stderr)
+    return delimiter
+
+
+def load_rearrangement(argument: str | None) -> Rearrangement | None:
+    return parse_rearrangement(read_argument(argument, "rearrangement")) if argument else None
+
+
+def is_inline_json(argument: str) -> bool:
+    return argument.lstrip().startswith("{")
+
+
+def read_argument(argument: str, what: str) -> str:
+    """JSON given inline (starting with `{`) or the path of a file holding it."""
+    if is_inline_json(argument):
+        return argument
+    try:
+        return Path(argument).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+        raise UsageError(f"cannot read the {what} file {argument}: {reason}") from err
+
+
+__all__ = ["build_parser", "main"]

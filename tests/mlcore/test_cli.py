@@ -1,0 +1,120 @@
+"""`python -m mlcore`, run as a user would, in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+DATA = Path("/work/shared/data")
+BANKING = DATA / "banking.csv"
+WINE = DATA / "winequality-red.csv"
+
+pytestmark = pytest.mark.skipif(not BANKING.exists(), reason="the shared data is not here")
+
+
+def run_mlcore(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mlcore", *map(str, args)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_infer_schema_on_banking_proposes_y_as_target() -> None:
+    done = run_mlcore("infer-schema", BANKING)
+    assert done.returncode == 0, done.stderr
+    schema = json.loads(done.stdout)
+    assert schema["targetAttributeName"] == "y"
+    assert schema["dataFileContainsHeader"] is True
+    types = {a["attributeName"]: a["attributeType"] for a in schema["attributes"]}
+    assert (types["age"], types["job"], types["y"]) == ("NUMERIC", "CATEGORICAL", "BINARY")
+
+
+def test_statistics_on_banking_prints_the_statistics_json() -> None:
+    done = run_mlcore("statistics", BANKING, "--schema", DATA / "banking.csv.schema")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["recordCount"] == 41188
+    assert [a["name"] for a in result["attributes"]][:3] == ["age", "job", "marital"]
+    assert done.stdout.startswith('{\n  "version": 1,')
+
+
+def test_statistics_apply_a_rearrangement_given_inline() -> None:
+    splitting = '{"splitting": {"percentBegin": 0, "percentEnd": 70}}'
+    done = run_mlcore(
+        "statistics", BANKING, "--schema", DATA / "banking.csv.schema", "--rearrangement", splitting
+    )
+    assert done.returncode == 0, done.stderr
+    assert 0.69 * 41188 < json.loads(done.stdout)["recordCount"] < 0.71 * 41188
+
+
+def test_winequality_uses_semicolons_and_says_so_on_stderr(tmp_path: Path) -> None:
+    inferred = run_mlcore("infer-schema", WINE)
+    assert inferred.returncode == 0, inferred.stderr
+    assert "';'" in inferred.stderr and "delimiter" in inferred.stderr
+    schema = json.loads(inferred.stdout)
+    assert schema["targetAttributeName"] == "quality"
+    schema_file = tmp_path / "wine.schema"
+    schema_file.write_text(inferred.stdout)
+    done = run_mlcore("statistics", WINE, "--schema", schema_file)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["recordCount"] == 1599
+    assert result["target"]["type"] == "NUMERIC"
+    assert sum(result["target"]["histogram"]["counts"]) == 1599
+
+
+def test_a_bad_schema_exits_with_2_and_a_message_naming_the_file(tmp_path: Path) -> None:
+    schema_file = tmp_path / "bad.schema"
+    schema_file.write_text('{"attributes": 3}')
+    done = run_mlcore("statistics", BANKING, "--schema", schema_file)
+    assert done.returncode == 2
+    assert str(schema_file) in done.stderr and "attributes" in done.stderr
+    assert "Traceback" not in done.stderr and done.stdout == ""
+
+
+def test_a_schema_that_does_not_fit_the_data_exits_with_2(tmp_path: Path) -> None:
+    schema_file = tmp_path / "other.schema"
+    schema_file.write_text(
+        json.dumps({"attributes": [{"attributeName": "a", "attributeType": "NUMERIC"}]})
+    )
+    done = run_mlcore("statistics", BANKING, "--schema", schema_file)
+    assert done.returncode == 2
+    assert str(BANKING) in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_missing_data_file_exits_with_2() -> None:
+    done = run_mlcore("statistics", "/no/such/file.csv", "--schema", DATA / "banking.csv.schema")
+    assert done.returncode == 2
+    assert "/no/such/file.csv" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_missing_argument_is_a_usage_error() -> None:
+    done = run_mlcore("statistics", BANKING)
+    assert done.returncode == 2
+    assert "--schema" in done.stderr
+
+
+def test_the_engine_never_imports_django_or_celery() -> None:
+    script = """
+import importlib, pkgutil, sys
+import mlcore
+names = [m.name for m in pkgutil.walk_packages(mlcore.__path__, "mlcore.")]
+for name in names:
+    importlib.import_module(name)
+print(len(names), "django" in sys.modules, "celery" in sys.modules)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    count, django, celery = done.stdout.split()
+    assert int(count) > 10
+    assert (django, celery) == ("False", "False")
