@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db.models import F, Value
+from django.db.models import F, Q, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
 
@@ -96,7 +96,9 @@ def is_stale(obj: AMLObject, *, now: Any = None) -> bool:
     """True when an INPROGRESS job's worker has not reported for AML_STALE_JOB_SECONDS."""
     now = now or timezone.now()
     limit = timedelta(seconds=settings.AML_STALE_JOB_SECONDS)
-    return obj.status == Status.INPROGRESS and (obj.heartbeat_at is None or now - obj.heartbeat_at > limit)
+    return obj.status == Status.INPROGRESS and (
+        obj.heartbeat_at is None or now - obj.heartbeat_at > limit
+    )
 
 
 def sweep_stale_jobs(*, now: Any = None) -> int:
@@ -105,7 +107,9 @@ def sweep_stale_jobs(*, now: Any = None) -> int:
     cutoff = now - timedelta(seconds=settings.AML_STALE_JOB_SECONDS)
     failed = 0
     for model in ALL_OBJECT_TYPES:
-        for obj in model.objects.filter(status=Status.INPROGRESS, heartbeat_at__lt=cutoff):
+        for obj in model.objects.filter(
+            Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True), status=Status.INPROGRESS
+        ):
             failed += fail(
                 obj,
                 "The worker processing this job stopped responding "
