@@ -1,0 +1,291 @@
+"""The dashboard: the owner's objects only, filters, search, paging, polling, bulk delete."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from console.models import BatchPrediction, DataSource, Evaluation, MLModel, Status
+from console.services.listing import ListingQuery, list_objects
+
+pytestmark = pytest.mark.django_db
+
+DASHBOARD = reverse("console:dashboard")
+ROWS = reverse("console:dashboard-rows")
+DELETE = reverse("console:objects-delete")
+
+
+def datasource(owner: Any, n: int, **fields: Any) -> DataSource:
+    defaults: dict[str, Any] = {
+        "entity_id": f"ds-{n:011d}",
+        "name": f"Datasource {n}",
+        "source_kind": "path",
+        "data_location_s3": "/data/x.csv",
+        "status": Status.COMPLETED,
+    }
+    defaults.update(fields)
+    return DataSource.objects.create(owner=owner, **defaults)
+
+
+@pytest.fixture
+def family(owner: Any) -> dict[str, Any]:
+    """One object of each type, completed, with the datasource oldest."""
+    ds = datasource(owner, 1, name="Banking data")
+    model = MLModel.objects.create(
+        owner=owner,
+        entity_id="ml-BwZ5toyY935",
+        name="ML model: Banking data",
+        training_data_source=ds,
+        ml_model_type="BINARY",
+        status=Status.COMPLETED,
+    )
+    evaluation = Evaluation.objects.create(
+        owner=owner,
+        entity_id="ev-o5yt6SYasGi",
+        name="Evaluation: ML model",
+        ml_model=model,
+        evaluation_data_source=ds,
+        status=Status.FAILED,
+    )
+    prediction = BatchPrediction.objects.create(
+        owner=owner,
+        entity_id="bp-z56xPVjwpTi",
+        name="Batch prediction",
+        ml_model=model,
+        batch_prediction_data_source=ds,
+        output_uri="s3://b/out/",
+        status=Status.COMPLETED,
+    )
+    return {
+        "datasource": ds,
+        "mlmodel": model,
+        "evaluation": evaluation,
+        "batchprediction": prediction,
+    }
+
+
+def ids_on(html: str) -> list[str]:
+    return re.findall(r'name="ids" value="[a-z]+:([^"]+)"', html)
+
+
+def test_it_lists_every_type_of_the_owners_objects(
+    owner_client: Client, family: dict[str, Any]
+) -> None:
+    html = owner_client.get(DASHBOARD).content.decode()
+    assert sorted(ids_on(html)) == sorted(o.entity_id for o in family.values())
+    for label in (
+        "Datasource",
+        "ML model",
+        "Evaluation",
+        "Batch prediction",
+        "Completed",
+        "Failed",
+    ):
+        assert label in html
+    assert "1 - 4 of 4 Objects" in html
+
+
+def test_it_lists_only_the_owners_objects(owner_client: Client, owner: Any, stranger: Any) -> None:
+    datasource(owner, 1)
+    datasource(stranger, 2, name="Mallory's secret")
+    html = owner_client.get(DASHBOARD).content.decode()
+    assert ids_on(html) == ["ds-00000000001"]
+    assert "Mallory" not in html
+
+
+def test_it_hides_deleted_objects(owner_client: Client, owner: Any) -> None:
+    datasource(owner, 1, status=Status.DELETED)
+    html = owner_client.get(DASHBOARD).content.decode()
+    assert ids_on(html) == []
+
+
+def test_it_shows_the_aml_date_and_duration_formats(owner_client: Client, owner: Any) -> None:
+    ds = datasource(owner, 1)
+    created = timezone.now() - timedelta(minutes=10)
+    DataSource.objects.filter(pk=ds.pk).update(
+        created_at=created, finished_at=created + timedelta(minutes=3)
+    )
+    html = owner_client.get(DASHBOARD).content.decode()
+    assert "3 mins." in html
+    assert re.search(r"[A-Z][a-z]{2} \d{1,2}, \d{4} \d{1,2}:\d{2}:\d{2} [AP]M", html)
+
+
+@pytest.mark.parametrize("type_key", ["datasource", "mlmodel", "evaluation", "batchprediction"])
+def test_it_filters_by_type(owner_client: Client, family: dict[str, Any], type_key: str) -> None:
+    html = owner_client.get(DASHBOARD, {"type": type_key}).content.decode()
+    assert ids_on(html) == [family[type_key].entity_id]
+
+
+def test_it_filters_by_status(owner_client: Client, family: dict[str, Any]) -> None:
+    html = owner_client.get(DASHBOARD, {"status": "FAILED"}).content.decode()
+    assert ids_on(html) == ["ev-o5yt6SYasGi"]
+
+
+def test_it_ignores_unknown_filter_values(owner_client: Client, family: dict[str, Any]) -> None:
+    html = owner_client.get(
+        DASHBOARD, {"type": "bogus", "status": "DELETED", "per_page": "7"}
+    ).content.decode()
+    assert len(ids_on(html)) == 4
+
+
+def test_it_searches_by_name_or_id(owner_client: Client, family: dict[str, Any]) -> None:
+    by_name = owner_client.get(DASHBOARD, {"q": "batch pred"}).content.decode()
+    assert ids_on(by_name) == ["bp-z56xPVjwpTi"]
+    by_id = owner_client.get(DASHBOARD, {"q": "ml-BwZ5"}).content.decode()
+    assert ids_on(by_id) == ["ml-BwZ5toyY935"]
+    nothing = owner_client.get(DASHBOARD, {"q": "zzz"}).content.decode()
+    assert "No objects match these filters" in nothing
+
+
+def test_an_empty_dashboard_links_to_creating_a_datasource(owner_client: Client) -> None:
+    html = owner_client.get(DASHBOARD).content.decode()
+    assert "You have no objects yet" in html
+    assert reverse("console:datasource-create") in html
+
+
+@pytest.mark.parametrize(
+    ("per_page", "page", "shown", "label"),
+    [
+        (10, 1, 10, "1 - 10 of 42 Objects"),
+        (10, 5, 2, "41 - 42 of 42 Objects"),
+        (25, 2, 17, "26 - 42 of 42 Objects"),
+        (50, 1, 42, "1 - 42 of 42 Objects"),
+        (100, 1, 42, "1 - 42 of 42 Objects"),
+        (10, 99, 2, "41 - 42 of 42 Objects"),
+    ],
+)
+def test_it_pages_the_listing(
+    owner_client: Client, owner: Any, per_page: int, page: int, shown: int, label: str
+) -> None:
+    for n in range(42):
+        datasource(owner, n)
+    html = owner_client.get(DASHBOARD, {"per_page": per_page, "page": page}).content.decode()
+    assert len(ids_on(html)) == shown
+    assert label in html
+
+
+def test_the_pager_links_keep_the_filters(owner_client: Client, owner: Any) -> None:
+    for n in range(12):
+        datasource(owner, n)
+    html = owner_client.get(DASHBOARD, {"type": "datasource", "q": "Data"}).content.decode()
+    assert "?type=datasource&amp;q=Data&amp;page=2" in html
+    assert 'aria-label="Previous page"' not in html  # no way back from the first page
+
+
+def test_it_sorts_by_creation_time_both_ways(owner_client: Client, owner: Any) -> None:
+    for n in range(3):
+        ds = datasource(owner, n)
+        DataSource.objects.filter(pk=ds.pk).update(created_at=timezone.now() - timedelta(days=n))
+    newest_first = ids_on(owner_client.get(DASHBOARD).content.decode())
+    oldest_first = ids_on(owner_client.get(DASHBOARD, {"sort": "created"}).content.decode())
+    assert newest_first == ["ds-00000000000", "ds-00000000001", "ds-00000000002"]
+    assert oldest_first == list(reversed(newest_first))
+
+
+def test_it_polls_only_while_something_visible_is_active(owner_client: Client, owner: Any) -> None:
+    ds = datasource(
+        owner,
+        1,
+        status=Status.INPROGRESS,
+        progress={"records": 41188, "bytes": 10, "totalBytes": 40, "phase": "reading"},
+    )
+    html = owner_client.get(DASHBOARD).content.decode()
+    assert 'hx-trigger="every 3s"' in html
+    assert "41,188 records read (25%)" in html
+    DataSource.objects.filter(pk=ds.pk).update(status=Status.COMPLETED)
+    fragment = owner_client.get(ROWS).content.decode()
+    assert 'hx-trigger="every 3s"' not in fragment
+    assert "<html" not in fragment
+
+
+def test_a_pending_object_keeps_the_page_polling(owner_client: Client, owner: Any) -> None:
+    datasource(owner, 1, status=Status.PENDING)
+    assert 'hx-trigger="every 3s"' in owner_client.get(DASHBOARD).content.decode()
+
+
+def test_nothing_active_means_no_polling(owner_client: Client, family: dict[str, Any]) -> None:
+    assert "every 3s" not in owner_client.get(DASHBOARD).content.decode()
+
+
+def test_an_htmx_request_gets_only_the_table(owner_client: Client, family: dict[str, Any]) -> None:
+    response = owner_client.get(DASHBOARD, {"type": "mlmodel"}, HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div id="object-table"')
+    assert ids_on(html) == ["ml-BwZ5toyY935"]
+
+
+def test_it_deletes_the_selected_objects(owner_client: Client, family: dict[str, Any]) -> None:
+    response = owner_client.post(
+        DELETE,
+        {
+            "ids": ["datasource:ds-00000000001", "mlmodel:ml-BwZ5toyY935"],
+            "next": DASHBOARD + "?type=datasource",
+        },
+    )
+    assert response.status_code == 302 and response["Location"] == DASHBOARD + "?type=datasource"
+    for key in ("datasource", "mlmodel"):
+        family[key].refresh_from_db()
+        assert family[key].status == Status.DELETED
+    family["evaluation"].refresh_from_db()
+    assert family["evaluation"].status == Status.FAILED
+
+
+def test_it_deletes_by_bare_id_too(owner_client: Client, family: dict[str, Any]) -> None:
+    owner_client.post(DELETE, {"ids": "ev-o5yt6SYasGi"})
+    family["evaluation"].refresh_from_db()
+    assert family["evaluation"].status == Status.DELETED
+
+
+def test_it_never_deletes_another_users_objects(
+    owner_client: Client, owner: Any, stranger: Any
+) -> None:
+    theirs = datasource(stranger, 9)
+    response = owner_client.post(
+        DELETE, {"ids": [f"datasource:{theirs.entity_id}", theirs.entity_id]}, follow=True
+    )
+    theirs.refresh_from_db()
+    assert theirs.status == Status.COMPLETED
+    assert "were not found" in response.content.decode()
+
+
+def test_it_refuses_an_offsite_next(owner_client: Client, family: dict[str, Any]) -> None:
+    response = owner_client.post(DELETE, {"ids": "ds-00000000001", "next": "https://evil.example/"})
+    assert response["Location"] == DASHBOARD
+
+
+def test_delete_needs_a_csrf_token(owner: Any, family: dict[str, Any]) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(owner)
+    assert client.post(DELETE, {"ids": "datasource:ds-00000000001"}).status_code == 403
+    family["datasource"].refresh_from_db()
+    assert family["datasource"].status == Status.COMPLETED
+
+
+def test_delete_is_post_only(owner_client: Client) -> None:
+    assert owner_client.get(DELETE).status_code == 405
+
+
+@pytest.mark.parametrize("path", [DASHBOARD, ROWS])
+def test_an_anonymous_visitor_is_sent_to_log_in(client: Client, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+def test_the_dashboard_loads_no_external_script(
+    owner_client: Client, family: dict[str, Any]
+) -> None:
+    html = owner_client.get(DASHBOARD).content.decode()
+    assert not [s for s in re.findall(r'<script[^>]*\ssrc="([^"]+)"', html) if "http" in s]
+
+
+def test_the_listing_never_loads_statistics(owner: Any, django_assert_max_num_queries: Any) -> None:
+    datasource(owner, 1, statistics={"attributes": [{"name": "x" * 1000}]})
+    with django_assert_max_num_queries(4):
+        listing = list_objects(owner, ListingQuery())
+    assert "statistics" in listing.rows[0].obj.get_deferred_fields()
