@@ -1,0 +1,765 @@
+"""The streaming CSV reader: sniffing, record splitting, field parsing.
+
+Design (speed and bounded memory, whatever the file size):
+
+* Each file is read in binary blocks of about `chunk_bytes`. The bytes after the last complete
+  record are carried into the next block, so a record never straddles two chunks.
+* Record boundaries are found with numpy: a newline ends a record only when an even number of
+  double quotes precede it (RFC 4180 quotes come in pairs, an escaped quote `""` included), so
+  newlines inside quoted fields are not boundaries. Each block starts at a record boundary, so
+  the quote parity restarts at zero for every block.
+* Field counts come from the delimiters outside quotes, also with numpy. Records with the wrong
+  number of fields are reported as `InvalidRecord` and left out; blank lines are skipped silently.
+* The good records go, as one byte buffer per chunk, to `pandas.read_csv` (C engine, every value a
+  `str`, no NA conversion), which does the unquoting. If pandas finds a different number of rows
+  (a bare carriage return inside a field, say), a small pure-Python splitter parses that chunk.
+* UTF-8 is checked block by block on complete records only; a record ends with a newline byte,
+  which never sits inside a multibyte character, so no character is ever split between checks.
+
+Known limits: files with old Mac line endings (a bare `\\r`, no `\\n`) are not supported; a quote
+inside an unquoted field (`5'10"`) upsets the quote parity, so the following records merge until
+the next stray quote and are reported as invalid. Values are never trimmed: with `, ` separators
+(adult.data) the values keep their leading space and the type conversion trims them later.
+
+>>> from mlcore.io.locations import resolve_local
+>>> files = resolve_local("/work/shared/data/banking.csv")      # doctest: +SKIP
+>>> sniffed = sniff(files)                                       # doctest: +SKIP
+>>> for chunk in CsvReader(files, sniffed.format).chunks():      # doctest: +SKIP
+...     print(chunk.file_name, len(chunk.frame), chunk.line_numbers[0])
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Collection, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+import numpy as np
+import pandas as pd
+
+from mlcore.errors import DataError
+from mlcore.io.files import DataFile
+
+DELIMITER_CANDIDATES: tuple[str, ...] = (",", ";", "\t", "|")
+DEFAULT_CHUNK_BYTES = 8 << 20
+DEFAULT_SAMPLE_BYTES = 1 << 20
+# A record longer than this means an unbalanced quote swallowed the rest of the file; AML's own
+# record limit is 100 KB, so this leaves plenty of room while keeping memory bounded.
+MAX_RECORD_BYTES = 16 << 20
+MAX_SAMPLE_ROWS = 1000
+UTF8_BOM = b"\xef\xbb\xbf"
+
+_QUOTE = ord('"')
+_NEWLINE = ord("\n")
+_CARRIAGE_RETURN = ord("\r")
+
+ProgressCallback = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class CsvFormat:
+    """How to split a datasource's files into fields.
+
+    >>> CsvFormat(delimiter=";", has_header=True)
+    CsvFormat(delimiter=';', has_header=True)
+    """
+
+    delimiter: str = ","
+    has_header: bool = True
+
+    def __post_init__(self) -> None:
+        if len(self.delimiter) != 1 or self.delimiter in '"\r\n':
+            raise ValueError(f"unsupported delimiter {self.delimiter!r}")
+
+
+@dataclass(frozen=True)
+class InvalidRecord:
+    """A record the readers left out, and why.
+
+    `line` is the 1-based physical line where the record starts in `file`; `column` names the
+    attribute at fault when there is one (a bad value), else None (a wrong field count).
+    """
+
+    file: str
+    line: int
+    column: str | None
+    reason: str
+
+
+@dataclass
+class Chunk:
+    """Consecutive good records of one file, as strings exactly as in the file (unquoted).
+
+    Columns the reader was asked to read as floats (`float_columns`) are float64 (NaN for an
+    empty field) when every value of the chunk is a finite number or empty, else strings.
+    """
+
+    frame: pd.DataFrame
+    line_numbers: np.ndarray
+    offsets: np.ndarray
+    file_name: str
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+
+@dataclass
+class Sniffed:
+    """What `sniff` found out about a datasource's files."""
+
+    delimiter: str
+    has_header: bool
+    columns: list[str]
+    sample_rows: list[list[str]]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def format(self) -> CsvFormat:
+        return CsvFormat(delimiter=self.delimiter, has_header=self.has_header)
+
+
+# --------------------------------------------------------------------------------------------
+# Record splitting (numpy)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Records:
+    """The complete records at the front of a buffer.
+
+    `starts`/`ends` are byte positions in the buffer (`ends` excludes the line terminator);
+    `segment_ends` include it, so segments tile `[0, consumed)` exactly.
+    """
+
+    starts: np.ndarray
+    ends: np.ndarray
+    segment_ends: np.ndarray
+    lines: np.ndarray
+    consumed: int
+    newlines_consumed: int
+    open_quote_at_end: bool = False
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    @property
+    def blank(self) -> np.ndarray:
+        return self.ends == self.starts
+
+
+def _split_records(buffer: bytes, *, first_line: int, final: bool) -> _Records:
+    """Find the complete records in `buffer`, which starts at a record boundary.
+
+    With `final`, the bytes after the last newline form a last record (a file whose last line has
+    no newline). Line numbers are 1-based and physical, counting from `first_line`.
+    """
+    data = np.frombuffer(buffer, dtype=np.uint8)
+    newlines = np.flatnonzero(data == _NEWLINE)
+    quotes = np.flatnonzero(data == _QUOTE)
+    # A newline is a boundary when an even number of quotes precede it.
+    outside_quotes = (np.searchsorted(quotes, newlines) & 1) == 0 if quotes.size else None
+    boundaries = newlines if outside_quotes is None else newlines[outside_quotes]
+    segment_ends = boundaries + 1
+    ends = boundaries.copy()
+    consumed = int(segment_ends[-1]) if segment_ends.size else 0
+    open_quote = False
+    if final and consumed < len(buffer):
+        segment_ends = np.append(segment_ends, len(buffer))
+        ends = np.append(ends, len(buffer))
+        open_quote = bool((quotes.size - np.searchsorted(quotes, consumed)) & 1)
+        consumed = len(buffer)
+    starts = np.empty_like(segment_ends)
+    if starts.size:
+        starts[0] = 0
+        starts[1:] = segment_ends[:-1]
+    # A record ending in CRLF: the CR belongs to the terminator, not to the last field.
+    has_cr = (ends > starts) & (data[np.maximum(ends - 1, 0)] == _CARRIAGE_RETURN)
+    ends = ends - has_cr
+    lines = first_line + np.searchsorted(newlines, starts)
+    newlines_consumed = int(np.searchsorted(newlines, consumed))
+    return _Records(
+        starts=starts.astype(np.int64),
+        ends=ends.astype(np.int64),
+        segment_ends=segment_ends.astype(np.int64),
+        lines=lines.astype(np.int64),
+        consumed=consumed,
+        newlines_consumed=newlines_consumed,
+        open_quote_at_end=open_quote,
+    )
+
+
+def _field_counts(buffer: bytes, records: _Records, delimiter: str) -> np.ndarray:
+    """The number of fields of each record: delimiters outside quotes, plus one."""
+    data = np.frombuffer(buffer, dtype=np.uint8, count=records.consumed)
+    delimiters = np.flatnonzero(data == ord(delimiter))
+    quotes = np.flatnonzero(data == _QUOTE)
+    if quotes.size and delimiters.size:
+        delimiters = delimiters[(np.searchsorted(quotes, delimiters) & 1) == 0]
+    before_end = np.searchsorted(delimiters, records.ends)
+    before_start = np.searchsorted(delimiters, records.starts)
+    return (before_end - before_start + 1).astype(np.int64)
+
+
+def _check_utf8(region: bytes, *, file: str, first_line: int) -> None:
+    """Raise DataError naming the line of the first byte that is not UTF-8."""
+    if region.isascii():  # the common case, checked at memory speed
+        return
+    try:
+        region.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = first_line + region.count(b"\n", 0, err.start)
+        raise DataError(
+            f"the file is not UTF-8: invalid byte 0x{region[err.start]:02x}", file=file, line=line
+        ) from None
+
+
+# --------------------------------------------------------------------------------------------
+# Field parsing
+# --------------------------------------------------------------------------------------------
+
+
+def split_record(text: str, delimiter: str) -> list[str]:
+    """Split one record into its fields, RFC 4180 style (what pandas' C parser does).
+
+    >>> split_record('x,"a, ""q"" b",', ",")
+    ['x', 'a, "q" b', '']
+    """
+    fields: list[str] = []
+    current: list[str] = []
+    in_quotes = False
+    at_field_start = True
+    i, n = 0, len(text)
+    while i < n:
+        char = text[i]
+        if in_quotes:
+            if char == '"':
+                if i + 1 < n and text[i + 1] == '"':
+                    current.append('"')
+                    i += 1
+                else:
+                    in_quotes = False
+            else:
+                current.append(char)
+        elif char == delimiter:
+            fields.append("".join(current))
+            current = []
+            at_field_start = True
+            i += 1
+            continue
+        elif char == '"' and at_field_start:
+            in_quotes = True
+        else:
+            current.append(char)
+        at_field_start = False
+        i += 1
+    fields.append("".join(current))
+    return fields
+
+
+def _parse_with_pandas(
+    region: bytes, delimiter: str, n_fields: int, float_positions: Sequence[int] = ()
+) -> pd.DataFrame:
+    """Parse with pandas' C parser: every field a str, or float64 for `float_positions`.
+
+    A float column accepts numbers and empty fields (NaN) only: anything else (`NA`, `abc`, a
+    blank) raises ValueError, and `inf` parses; the caller checks for both.
+    """
+    floats = {position: np.float64 for position in float_positions}
+    return pd.read_csv(
+        io.BytesIO(region),
+        engine="c",
+        sep=delimiter,
+        header=None,
+        names=range(n_fields),
+        dtype={position: floats.get(position, object) for position in range(n_fields)},
+        keep_default_na=False,
+        na_values={position: [""] for position in float_positions},
+        na_filter=bool(floats),
+        quoting=csv.QUOTE_MINIMAL,
+        doublequote=True,
+        quotechar='"',
+        skip_blank_lines=True,
+        skipinitialspace=False,
+        encoding="utf-8",
+        low_memory=False,  # one pass over the block: faster, and the block is bounded anyway
+    )
+
+
+def _parse_with_python(
+    buffer: bytes, starts: np.ndarray, ends: np.ndarray, delimiter: str, n_fields: int
+) -> pd.DataFrame:
+    rows = [
+        split_record(buffer[s:e].decode("utf-8"), delimiter)
+        for s, e in zip(starts.tolist(), ends.tolist(), strict=True)
+    ]
+    frame = pd.DataFrame(rows, columns=range(n_fields), dtype=object)
+    return frame
+
+
+def _select_bytes(buffer: bytes, records: _Records, keep: np.ndarray) -> bytes:
+    """The bytes of the kept records (terminators included), in order."""
+    if keep.all():
+        return buffer[: records.consumed]
+    kept = np.flatnonzero(keep)
+    if kept.size and kept.size == len(keep) - kept[0]:
+        # Only leading records dropped (typically the header): a plain slice.
+        return buffer[int(records.starts[kept[0]]) : records.consumed]
+    data = np.frombuffer(buffer, dtype=np.uint8, count=records.consumed)
+    byte_mask = np.repeat(keep, records.segment_ends - records.starts)
+    return data[byte_mask].tobytes()
+
+
+# --------------------------------------------------------------------------------------------
+# Column names
+# --------------------------------------------------------------------------------------------
+
+
+def generic_column_names(count: int) -> list[str]:
+    """Names for a file without a header: Var01, Var02... (at least two digits).
+
+    >>> generic_column_names(3)
+    ['Var01', 'Var02', 'Var03']
+    """
+    width = max(2, len(str(count)))
+    return [f"Var{i:0{width}d}" for i in range(1, count + 1)]
+
+
+def column_names_from_header(header: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Attribute names from a header line, and notes on what had to change.
+
+    Names are trimmed; an empty name becomes VarNN; a repeated name gets a `_2`, `_3`... suffix.
+
+    >>> column_names_from_header(["age", " job", "", "age"])[0]
+    ['age', 'job', 'Var03', 'age_2']
+    """
+    generic = generic_column_names(len(header))
+    names: list[str] = []
+    notes: list[str] = []
+    seen: set[str] = set()
+    for position, raw in enumerate(header):
+        name = raw.strip() or generic[position]
+        if not raw.strip():
+            notes.append(f"Column {position + 1} has no name in the header; named it {name}")
+        base, suffix = name, 2
+        while name in seen:
+            name, suffix = f"{base}_{suffix}", suffix + 1
+        if name != (raw.strip() or generic[position]):
+            notes.append(f"Column name {base!r} appears more than once; renamed one to {name!r}")
+        seen.add(name)
+        names.append(name)
+    return names, notes
+
+
+# --------------------------------------------------------------------------------------------
+# Reading blocks
+# --------------------------------------------------------------------------------------------
+
+
+def _read_block(stream: BinaryIO, size: int) -> bytes:
+    """Read `size` bytes unless the stream ends first (raw streams may return less per call)."""
+    parts: list[bytes] = []
+    remaining = size
+    while remaining > 0:
+        part = stream.read(remaining)
+        if not part:
+            break
+        parts.append(part)
+        remaining -= len(part)
+    return b"".join(parts)
+
+
+@dataclass
+class _Block:
+    """One buffer of complete records from a file, with where it sits in the file."""
+
+    buffer: bytes
+    records: _Records
+    file_offset: int  # byte offset of buffer[0] in the file (BOM included)
+
+
+def _iter_blocks(data_file: DataFile, chunk_bytes: int, max_record_bytes: int) -> Iterator[_Block]:
+    """Split a file into buffers of complete records, UTF-8 checked, BOM skipped."""
+    with data_file.open() as stream:
+        carry = b""
+        file_offset = 0
+        next_line = 1
+        first = True
+        while True:
+            block = _read_block(stream, chunk_bytes)
+            final = len(block) < chunk_bytes
+            if first:
+                first = False
+                if block.startswith(UTF8_BOM):
+                    block = block[len(UTF8_BOM) :]
+                    file_offset = len(UTF8_BOM)
+            buffer = carry + block if carry else block
+            if not buffer and final:
+                return
+            records = _split_records(buffer, first_line=next_line, final=final)
+            if records.consumed:
+                region = buffer[: records.consumed]
+                _check_utf8(region, file=data_file.name, first_line=next_line)
+                yield _Block(buffer, records, file_offset)
+            carry = buffer[records.consumed :]
+            if len(carry) > max_record_bytes:
+                raise DataError(
+                    f"a record is longer than {max_record_bytes} bytes; "
+                    "is a double quote left unclosed?",
+                    file=data_file.name,
+                    line=next_line + records.newlines_consumed,
+                )
+            file_offset += records.consumed
+            next_line += records.newlines_consumed
+            if final:
+                return
+
+
+def _first_record(data_file: DataFile, delimiter: str) -> tuple[list[str], int] | None:
+    """The first non-blank record of a file as fields, with its line; None for an empty file."""
+    for block in _iter_blocks(data_file, 1 << 16, MAX_RECORD_BYTES):
+        records = block.records
+        for i in np.flatnonzero(~records.blank).tolist():
+            text = block.buffer[int(records.starts[i]) : int(records.ends[i])].decode("utf-8")
+            return split_record(text, delimiter), int(records.lines[i])
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# The reader
+# --------------------------------------------------------------------------------------------
+
+
+class CsvReader:
+    """Stream the records of a datasource's files as chunks of strings.
+
+    `expected_columns` (a count, or the names for a file without a header) fixes the number of
+    fields a record must have; by default it comes from the header (or from the first record).
+    `on_invalid` receives each record with the wrong number of fields; `progress(records_read,
+    bytes_read)` is called once per block read.
+
+    `float_columns` names columns expected to hold numbers: pandas then parses them straight to
+    float64, which avoids building a Python string per value (the reader's main cost). A chunk
+    where such a column holds anything else is parsed again as strings, and that column is read
+    as strings from then on, so a column full of `NA`s costs one extra parse, not one per chunk.
+
+    >>> reader = CsvReader(files, CsvFormat(",", True))              # doctest: +SKIP
+    >>> reader.columns[:3]                                            # doctest: +SKIP
+    ['age', 'job', 'marital']
+    >>> sum(len(chunk.frame) for chunk in reader.chunks())            # doctest: +SKIP
+    41188
+    """
+
+    def __init__(
+        self,
+        files: Sequence[DataFile],
+        fmt: CsvFormat,
+        *,
+        expected_columns: int | Sequence[str] | None = None,
+        chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+        on_invalid: Callable[[InvalidRecord], None] | None = None,
+        progress: ProgressCallback | None = None,
+        max_record_bytes: int = MAX_RECORD_BYTES,
+        float_columns: Collection[str] = (),
+    ) -> None:
+        if not files:
+            raise DataError("the datasource has no files")
+        if chunk_bytes < 1:
+            raise ValueError("chunk_bytes must be positive")
+        self.files = list(files)
+        self.fmt = fmt
+        self.chunk_bytes = chunk_bytes
+        self.max_record_bytes = max_record_bytes
+        self.on_invalid = on_invalid
+        self.progress = progress
+        self.header: list[str] | None = None
+        self.header_file: str | None = None
+        self.columns = self._find_columns(expected_columns)
+        self._float_positions = [i for i, c in enumerate(self.columns) if c in set(float_columns)]
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(f.size for f in self.files)
+
+    @property
+    def n_fields(self) -> int:
+        return len(self.columns)
+
+    def _find_columns(self, expected: int | Sequence[str] | None) -> list[str]:
+        first = None
+        for data_file in self.files:
+            first = _first_record(data_file, self.fmt.delimiter)
+            if first is not None:
+                self.header_file = data_file.name
+                break
+        if first is None:
+            raise DataError("file is empty", file=self.files[0].name)
+        fields, line = first
+        if self.fmt.has_header:
+            self.header = fields
+            names, _ = column_names_from_header(fields)
+            expected_count = expected if isinstance(expected, int) else None
+            if expected is not None and not isinstance(expected, int):
+                expected_count = len(expected)
+            if expected_count is not None and expected_count != len(names):
+                raise DataError(
+                    f"the header has {len(names)} fields, expected {expected_count}",
+                    file=self.header_file,
+                    line=line,
+                )
+            return names
+        if expected is None:
+            return generic_column_names(len(fields))
+        if isinstance(expected, int):
+            return generic_column_names(expected)
+        return list(expected)
+
+    def chunks(self) -> Iterator[Chunk]:
+        """Yield the good records, one chunk per block read; a chunk never spans two files."""
+        records_read = 0
+        bytes_read = 0
+        datasource_offset = 0
+        for data_file in self.files:
+            header_pending = self.fmt.has_header
+            file_bytes = 0
+            for block in _iter_blocks(data_file, self.chunk_bytes, self.max_record_bytes):
+                chunk, header_pending, n_records = self._read_block(
+                    block, data_file, datasource_offset, header_pending
+                )
+                records_read += n_records
+                file_bytes = block.file_offset + block.records.consumed
+                if self.progress is not None:
+                    self.progress(records_read, bytes_read + file_bytes)
+                if chunk is not None:
+                    yield chunk
+            bytes_read += file_bytes
+            datasource_offset += max(file_bytes, data_file.size)
+        if records_read == 0:
+            reason = "contains a header but no records" if self.fmt.has_header else "file is empty"
+            raise DataError(reason, file=self.header_file or self.files[0].name)
+
+    def _read_block(
+        self, block: _Block, data_file: DataFile, datasource_offset: int, header_pending: bool
+    ) -> tuple[Chunk | None, bool, int]:
+        """Parse one block: skip the header, report bad field counts, parse the rest."""
+        records = block.records
+        data_rows = ~records.blank
+        if header_pending and data_rows.any():
+            header_index = int(np.argmax(data_rows))
+            self._check_header(block, header_index, data_file)
+            data_rows[header_index] = False
+            header_pending = False
+        counts = _field_counts(block.buffer, records, self.fmt.delimiter)
+        good = data_rows & (counts == self.n_fields)
+        if records.open_quote_at_end:
+            good[-1] = False
+        self._report_bad_counts(records, data_rows & ~good, counts, data_file.name)
+        n_records = int(data_rows.sum())
+        if not good.any():
+            return None, header_pending, n_records
+        frame = self._parse(block.buffer, records, good)
+        offsets = datasource_offset + block.file_offset + records.starts[good]
+        chunk = Chunk(
+            frame=frame,
+            line_numbers=records.lines[good],
+            offsets=offsets.astype(np.int64),
+            file_name=data_file.name,
+        )
+        return chunk, header_pending, n_records
+
+    def _check_header(self, block: _Block, index: int, data_file: DataFile) -> None:
+        records = block.records
+        text = block.buffer[int(records.starts[index]) : int(records.ends[index])].decode("utf-8")
+        fields = split_record(text, self.fmt.delimiter)
+        if self.header is not None and fields != self.header:
+            raise DataError(
+                f"the header differs from the header of {self.header_file}",
+                file=data_file.name,
+                line=int(records.lines[index]),
+            )
+
+    def _report_bad_counts(
+        self, records: _Records, bad: np.ndarray, counts: np.ndarray, file_name: str
+    ) -> None:
+        if self.on_invalid is None or not bad.any():
+            return
+        for i in np.flatnonzero(bad).tolist():
+            if records.open_quote_at_end and i == len(records) - 1:
+                reason = "a quoted field is not closed before the end of the file"
+            else:
+                reason = f"expected {self.n_fields} fields, found {int(counts[i])}"
+            self.on_invalid(InvalidRecord(file_name, int(records.lines[i]), None, reason))
+
+    def _parse(self, buffer: bytes, records: _Records, good: np.ndarray) -> pd.DataFrame:
+        region = _select_bytes(buffer, records, good)
+        expected_rows = int(good.sum())
+        frame = self._parse_with_floats(region, expected_rows) if self._float_positions else None
+        if frame is None:
+            try:
+                frame = _parse_with_pandas(region, self.fmt.delimiter, self.n_fields)
+            except (pd.errors.ParserError, ValueError):
+                frame = None
+            if frame is not None and self._float_positions:
+                self._drop_non_numeric_float_columns(frame)
+        if frame is None or len(frame) != expected_rows:
+            # pandas saw other row breaks (a bare CR, a whitespace-only record): parse slowly.
+            frame = _parse_with_python(
+                buffer, records.starts[good], records.ends[good], self.fmt.delimiter, self.n_fields
+            )
+        frame.columns = pd.Index(self.columns, dtype=object)
+        return frame
+
+    def _parse_with_floats(self, region: bytes, expected_rows: int) -> pd.DataFrame | None:
+        """The fast parse, or None when a float column holds something else than numbers."""
+        try:
+            frame = _parse_with_pandas(
+                region, self.fmt.delimiter, self.n_fields, self._float_positions
+            )
+        except (pd.errors.ParserError, ValueError):
+            return None
+        if len(frame) != expected_rows:
+            return None
+        floats = frame.iloc[:, self._float_positions].to_numpy(dtype=np.float64)
+        return None if np.isinf(floats).any() else frame
+
+    def _drop_non_numeric_float_columns(self, frame: pd.DataFrame) -> None:
+        """Stop reading as floats the columns that just held something else than numbers."""
+        keep = []
+        for position in self._float_positions:
+            strings = frame.iloc[:, position]
+            numbers = pd.to_numeric(strings, errors="coerce").to_numpy(dtype=np.float64)
+            if not ((np.isnan(numbers) | np.isinf(numbers)) & (strings != "").to_numpy()).any():
+                keep.append(position)
+        self._float_positions = keep
+
+
+# --------------------------------------------------------------------------------------------
+# Sniffing
+# --------------------------------------------------------------------------------------------
+
+
+def _is_number(text: str) -> bool:
+    value = text.strip()
+    if not value:
+        return False
+    try:
+        number = float(value)
+    except ValueError:
+        return False
+    return number == number and abs(number) != float("inf")
+
+
+def _read_sample(data_file: DataFile, sample_bytes: int) -> tuple[bytes, bool, bool]:
+    """The first `sample_bytes` of a file (more if one record is longer), BOM removed.
+
+    Returns (sample, reached_end_of_file, had_bom).
+    """
+    with data_file.open() as stream:
+        sample = _read_block(stream, sample_bytes)
+        at_end = len(sample) < sample_bytes
+        while not at_end and b"\n" not in sample and len(sample) < MAX_RECORD_BYTES:
+            more = _read_block(stream, sample_bytes)
+            at_end = len(more) < sample_bytes
+            sample += more
+    had_bom = sample.startswith(UTF8_BOM)
+    return (sample[len(UTF8_BOM) :] if had_bom else sample), at_end, had_bom
+
+
+def _choose_delimiter(buffer: bytes, records: _Records) -> tuple[str, int]:
+    """The candidate giving the most records with the same field count (>1); commas win ties."""
+    data_rows = ~records.blank
+    best, best_score, best_count = ",", -1.0, 1
+    for candidate in DELIMITER_CANDIDATES:
+        counts = _field_counts(buffer, records, candidate)[data_rows]
+        if counts.size == 0:
+            continue
+        values, frequencies = np.unique(counts, return_counts=True)
+        modal = int(values[np.argmax(frequencies)])
+        score = float(frequencies.max()) / counts.size
+        if modal > 1 and score > best_score:
+            best, best_score, best_count = candidate, score, modal
+    return best, best_count
+
+
+def _first_row_is_header(rows: list[list[str]]) -> bool:
+    """A header has no numbers, and either names numeric columns or is unlike the data below."""
+    first, rest = rows[0], rows[1:]
+    if any(_is_number(value) for value in first):
+        return False
+    if not rest:
+        return all(value.strip() for value in first)
+    width = len(first)
+    rest = [row for row in rest if len(row) == width]
+    for column in range(width):
+        values = [row[column] for row in rest if row[column].strip()]
+        numeric = sum(_is_number(v) for v in values)
+        if values and numeric >= 0.9 * len(values):
+            return True
+    names_unique = len(set(first)) == width and all(v.strip() for v in first)
+    repeated_below = any(first[c] in {row[c] for row in rest} for c in range(width))
+    return names_unique and not repeated_below
+
+
+def sniff(files: Sequence[DataFile], sample_bytes: int = DEFAULT_SAMPLE_BYTES) -> Sniffed:
+    """Guess the delimiter, the header and the column names from the start of the data.
+
+    Reads the first non-empty file's first `sample_bytes` (more if needed to see one record).
+
+    >>> sniffed = sniff(resolve_local("/work/shared/data/winequality-red.csv"))  # doctest: +SKIP
+    >>> sniffed.delimiter, sniffed.has_header, sniffed.columns[0]               # doctest: +SKIP
+    (';', True, 'fixed acidity')
+    """
+    if not files:
+        raise DataError("the datasource has no files")
+    for data_file in files:
+        sample, at_end, had_bom = _read_sample(data_file, sample_bytes)
+        records = _split_records(sample, first_line=1, final=at_end)
+        if records.consumed:
+            _check_utf8(sample[: records.consumed], file=data_file.name, first_line=1)
+        if (~records.blank).any():
+            return _sniff_sample(data_file, sample, records, had_bom)
+    raise DataError("file is empty", file=files[0].name)
+
+
+def _sniff_sample(data_file: DataFile, sample: bytes, records: _Records, had_bom: bool) -> Sniffed:
+    notes: list[str] = []
+    if had_bom:
+        notes.append("Skipped a UTF-8 byte-order mark at the start of the file")
+    delimiter, width = _choose_delimiter(sample, records)
+    if delimiter != ",":
+        shown = {"\t": "a tab", ";": "';'", "|": "'|'"}[delimiter]
+        notes.append(f"Detected {shown} as the delimiter (not a comma)")
+    if width == 1:
+        notes.append("Found a single column: no comma, semicolon, tab or '|' separates fields")
+    rows = [
+        split_record(sample[s:e].decode("utf-8"), delimiter)
+        for s, e in zip(records.starts.tolist(), records.ends.tolist(), strict=True)
+        if e > s
+    ][: MAX_SAMPLE_ROWS + 1]
+    has_header = _first_row_is_header(rows)
+    if has_header:
+        if len(rows) == 1:
+            raise DataError("contains a header but no records", file=data_file.name)
+        columns, name_notes = column_names_from_header(rows[0])
+        notes.append("The first line looks like a header: its values name the columns")
+        notes.extend(name_notes)
+        rows = rows[1:]
+    else:
+        columns = generic_column_names(len(rows[0]))
+        notes.append(f"No header line detected; named the columns {', '.join(columns[:2])}...")
+    rows = rows[:MAX_SAMPLE_ROWS]
+    if delimiter == "," and _mostly_space_after_delimiter(rows):
+        notes.append(
+            "Values follow ', ' (a comma and a space); the leading spaces are kept as read "
+            "and trimmed when values are converted"
+        )
+    return Sniffed(delimiter, has_header, columns, rows, notes)
+
+
+def _mostly_space_after_delimiter(rows: list[list[str]]) -> bool:
+    later_fields = [value for row in rows for value in row[1:]]
+    if not later_fields:
+        return False
+    spaced = sum(value.startswith(" ") for value in later_fields)
+    return spaced >= 0.9 * len(later_fields)
