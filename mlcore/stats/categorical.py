@@ -19,16 +19,18 @@ def as_strings(values: Any) -> tuple[pd.Series, np.ndarray]:
 
     Missing is None, NaN or the empty string (what the reader hands over for an empty field).
     """
-    series = pd.Series(values, dtype=object).reset_index(drop=True)
-    missing = (series.isna() | (series == "")).to_numpy(dtype=bool)
-    return series, missing
+    array = np.asarray(values, dtype=object)
+    # numpy's object comparisons are much cheaper than pandas' string-aware ones
+    missing = pd.isna(array) | (array == "")
+    return pd.Series(array, dtype=object, copy=False), np.asarray(missing, dtype=bool)
 
 
 def ranked(counts: pd.Series, ascending: bool = False) -> pd.Series:
     """Counts ordered by count (then by value, so ties come out the same every time)."""
-    frame = pd.DataFrame({"value": counts.index.astype(str), "count": counts.to_numpy()})
-    frame = frame.sort_values(["count", "value"], ascending=[ascending, True], kind="stable")
-    return pd.Series(frame["count"].to_numpy(), index=frame["value"].to_numpy())
+    values = np.asarray(counts.index, dtype=object).astype(str)
+    numbers = counts.to_numpy(dtype=np.int64)
+    order = np.lexsort((values, numbers if ascending else -numbers))
+    return pd.Series(numbers[order], index=pd.Index(values[order], dtype=object))
 
 
 class CappedCounts(Mergeable):

@@ -127,15 +127,26 @@ class CorrelationRatio(Mergeable):
 class ContingencyTable(Mergeable):
     """Counts of (row value, column value) pairs, capped in both directions.
 
-    Rows beyond `max_rows` (least frequent first) fold into one "other" row, and likewise columns,
-    so memory stays bounded; the flag `approximate` says so.
+    Kept as two label indexes and a dense count matrix, so a chunk costs two factorizations and a
+    bincount (no pandas alignment). Rows beyond `max_rows` (least frequent first) fold into one
+    OTHER row, and likewise columns, so memory stays bounded; `approximate` then says so.
+
+    >>> t = ContingencyTable(); t.update(["a", "a", "b"], ["x", "y", "x"])
+    >>> t.table.to_dict()
+    {'x': {'a': 1, 'b': 1}, 'y': {'a': 1, 'b': 0}}
     """
 
     def __init__(self, max_rows: int = MAX_TABLE_ROWS, max_columns: int = MAX_TABLE_COLUMNS):
         self.max_rows = max_rows
         self.max_columns = max_columns
-        self.table = pd.DataFrame(dtype="int64")
+        self.rows = pd.Index([], dtype=object)
+        self.columns = pd.Index([], dtype=object)
+        self.counts = np.zeros((0, 0), dtype=np.int64)
         self.approximate = False
+
+    @property
+    def table(self) -> pd.DataFrame:
+        return pd.DataFrame(self.counts, index=self.rows, columns=self.columns)
 
     def update(self, rows: Any, columns: Any) -> None:
         row_series, row_missing = as_strings(rows)
@@ -143,37 +154,49 @@ class ContingencyTable(Mergeable):
         usable = ~row_missing & ~column_missing
         if not usable.any():
             return
-        pairs = pd.DataFrame(
-            {"r": row_series[usable].astype(str), "c": column_series[usable].astype(str)}
+        row_codes, row_labels = pd.factorize(row_series[usable].astype(str))
+        column_codes, column_labels = pd.factorize(column_series[usable].astype(str))
+        width = len(column_labels)
+        counts = np.bincount(row_codes * width + column_codes, minlength=len(row_labels) * width)
+        self._absorb(
+            pd.Index(row_labels, dtype=object),
+            pd.Index(column_labels, dtype=object),
+            counts.reshape(len(row_labels), width),
         )
-        chunk = pairs.groupby(["r", "c"], sort=False).size().unstack(fill_value=0)
-        self._absorb(chunk)
 
     def merge(self, other: Self) -> Self:
         self.approximate |= other.approximate
-        self._absorb(other.table)
+        self._absorb(other.rows, other.columns, other.counts)
         return self
 
-    def _absorb(self, chunk: pd.DataFrame) -> None:
-        merged = self.table.add(chunk, fill_value=0) if not self.table.empty else chunk
-        merged = merged.fillna(0).astype("int64")
-        if len(merged.index) > self.max_rows + 1:
-            merged = fold_rows(merged, self.max_rows)
+    def _absorb(self, rows: pd.Index, columns: pd.Index, counts: np.ndarray) -> None:
+        self.rows = self.rows.append(rows[~rows.isin(self.rows)])
+        self.columns = self.columns.append(columns[~columns.isin(self.columns)])
+        grown = np.zeros((len(self.rows), len(self.columns)), dtype=np.int64)
+        grown[: self.counts.shape[0], : self.counts.shape[1]] = self.counts
+        # labels are unique on both sides, so this fancy-indexed add never collides
+        grown[np.ix_(self.rows.get_indexer(rows), self.columns.get_indexer(columns))] += counts
+        self.counts = grown
+        if len(self.rows) > self.max_rows + 1:
+            self.rows, self.counts = fold(self.rows, self.counts, self.max_rows)
             self.approximate = True
-        if len(merged.columns) > self.max_columns + 1:
-            merged = fold_rows(merged.T, self.max_columns).T
+        if len(self.columns) > self.max_columns + 1:
+            self.columns, folded = fold(self.columns, self.counts.T, self.max_columns)
+            self.counts = np.ascontiguousarray(folded.T)
             self.approximate = True
-        merged.index.name = None
-        merged.columns.name = None
-        self.table = merged
 
 
-def fold_rows(table: pd.DataFrame, keep: int) -> pd.DataFrame:
-    """Keep the `keep` rows with the largest totals; sum the others into the OTHER row."""
-    totals = table.drop(index=OTHER, errors="ignore").sum(axis=1)
-    kept = totals.sort_values(ascending=False, kind="stable").index[:keep]
-    other = table.drop(index=kept).sum(axis=0).rename(OTHER)
-    return pd.concat([table.loc[kept], other.to_frame().T])
+def fold(labels: pd.Index, counts: np.ndarray, keep: int) -> tuple[pd.Index, np.ndarray]:
+    """Keep the `keep` rows with the largest totals; sum the others into an OTHER row."""
+    totals = counts.sum(axis=1)
+    is_other = np.asarray(labels == OTHER)
+    ranked = np.argsort(np.where(is_other, 1, -totals), kind="stable")  # OTHER never kept
+    kept = np.sort(ranked[:keep])
+    rest = np.setdiff1d(np.arange(len(labels)), kept)
+    other_row = counts[rest].sum(axis=0, keepdims=True)
+    return labels[kept].append(pd.Index([OTHER], dtype=object)), np.vstack(
+        [counts[kept], other_row]
+    )
 
 
 def cramers_v(table: np.ndarray) -> float | None:
@@ -216,7 +239,7 @@ class CramersV(Mergeable):
         return self
 
     def value(self) -> float | None:
-        return cramers_v(self.contingency.table.to_numpy())
+        return cramers_v(self.contingency.counts)
 
 
 class TargetAsGroups(Mergeable):

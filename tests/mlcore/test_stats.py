@@ -536,3 +536,17 @@ def test_a_categorical_target_lists_its_classes_most_frequent_first() -> None:
     ]
     expected = independent_eta(np.array(["lo", "lo", "lo", "hi"]), np.array([1.0, 2.0, 3.0, 9.0]))
     assert math.isclose(result["attributes"][0]["correlation"], expected)
+
+
+def test_a_capped_contingency_table_keeps_every_count_and_the_frequent_rows() -> None:
+    from mlcore.stats.correlation import OTHER, ContingencyTable
+
+    rng = np.random.default_rng(0)
+    rows = np.array([f"r{i}" for i in rng.integers(0, 40, size=3000)] + ["big"] * 500)
+    columns = rng.choice(["x", "y", "z"], size=len(rows))
+    table = ContingencyTable(max_rows=5)
+    for part in np.array_split(np.arange(len(rows)), 6):
+        table.update(rows[part], columns[part])
+    assert table.approximate
+    assert len(table.rows) <= 6 and OTHER in table.rows and "big" in table.rows
+    assert table.counts.sum() == len(rows)
