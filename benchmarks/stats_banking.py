@@ -35,8 +35,8 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-BANKING = Path("/work/shared/data/banking.csv")
-SCHEMA = Path("/work/shared/data/banking.csv.schema")
+BANKING = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "banking.csv"
+SCHEMA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "banking.csv.schema"
 BIG = Path("/tmp/aml-bench-banking-big.csv")
 MODES = ("imports", "mlcore", "pandas", "pandas+describe")
 MB = 1024 * 1024

@@ -16,13 +16,13 @@ import pytest
 
 from mlcore.io.files import DataFile
 
-DATA_DIR = Path("/work/shared/data")
+DATA_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     if not DATA_DIR.is_dir():
-        pytest.skip(f"the shared data files are not at {DATA_DIR}")
+        pytest.fail(f"the shared data files are not at {DATA_DIR}")
     return DATA_DIR
 
 

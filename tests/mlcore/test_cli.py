@@ -10,11 +10,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-DATA = Path("/work/shared/data")
+DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 BANKING = DATA / "banking.csv"
 WINE = DATA / "winequality-red.csv"
-
-pytestmark = pytest.mark.skipif(not BANKING.exists(), reason="the shared data is not here")
 
 
 def run_mlcore(*args: str) -> subprocess.CompletedProcess[str]:
@@ -37,11 +35,15 @@ def test_infer_schema_on_banking_proposes_y_as_target() -> None:
     assert (types["age"], types["job"], types["y"]) == ("NUMERIC", "CATEGORICAL", "BINARY")
 
 
-def test_statistics_on_banking_prints_the_statistics_json() -> None:
-    done = run_mlcore("statistics", BANKING, "--schema", DATA / "banking.csv.schema")
+def test_statistics_on_banking_prints_the_statistics_json(tmp_path: Path) -> None:
+    inferred = run_mlcore("infer-schema", BANKING)
+    schema_file = tmp_path / "banking.schema"
+    schema_file.write_text(inferred.stdout)
+    done = run_mlcore("statistics", BANKING, "--schema", schema_file)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["recordCount"] == 41188
+    assert result["invalidRecordCount"] == 0
     assert [a["name"] for a in result["attributes"]][:3] == ["age", "job", "marital"]
     assert done.stdout.startswith('{\n  "version": 1,')
 
@@ -52,7 +54,16 @@ def test_statistics_apply_a_rearrangement_given_inline() -> None:
         "statistics", BANKING, "--schema", DATA / "banking.csv.schema", "--rearrangement", splitting
     )
     assert done.returncode == 0, done.stderr
-    assert 0.69 * 41188 < json.loads(done.stdout)["recordCount"] < 0.71 * 41188
+    assert 0.69 * 41188 < json.loads(done.stdout)["recordsRead"] < 0.71 * 41188
+
+
+def test_the_tutorial_schema_skips_the_records_whose_previous_is_not_binary() -> None:
+    done = run_mlcore("statistics", BANKING, "--schema", DATA / "banking.csv.schema")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["recordsRead"] == 41188
+    assert result["invalidRecordCount"] == 1064
+    assert result["recordCount"] == 41188 - 1064
 
 
 def test_winequality_uses_semicolons_and_says_so_on_stderr(tmp_path: Path) -> None:

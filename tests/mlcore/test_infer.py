@@ -21,7 +21,7 @@ from mlcore.schema import (
 )
 from mlcore.schema.infer import infer_type, suggest_row_id
 
-DATA = Path("/work/shared/data")
+DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 BINARY = AttributeType.BINARY
 NUMERIC = AttributeType.NUMERIC
 CATEGORICAL = AttributeType.CATEGORICAL

@@ -22,7 +22,7 @@ from mlcore.schema import (
     validate_schema,
 )
 
-DATA = Path("/work/shared/data")
+DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 REAL_SCHEMAS = sorted(DATA.glob("*.schema"))
 
 SERVICE_FORM: dict[str, Any] = {
