@@ -143,30 +143,48 @@ def missing_invalid_figure(
 def correlation_figure(
     ranked: list[Mapping[str, Any]], *, top: int = CORRELATION_TOP
 ) -> Figure | None:
-    """Horizontal bars, strongest correlation at the top."""
+    """Horizontal bars, strongest at the top, one trace per attribute type so the legend names them."""
     shown = [a for a in ranked if a.get("correlation") is not None][:top]
     if not shown:
         return None
-    shown = list(reversed(shown))  # plotly draws the first category at the bottom
-    trace = {
-        "type": "bar",
-        "orientation": "h",
-        "x": [a["correlation"] for a in shown],
-        "y": [a["name"] for a in shown],
-        "marker": {"color": [_type_colour(a.get("type", "")) for a in shown]},
-        "customdata": [TYPE_LABELS.get(a.get("type", ""), "") for a in shown],
-        "hovertemplate": "%{y} (%{customdata}): %{x:.3f}<extra></extra>",
-    }
+    traces = []
+    for attribute_type in ATTRIBUTE_TYPES:
+        of_type = [a for a in shown if a.get("type") == attribute_type]
+        if of_type:
+            traces.append(
+                {
+                    "type": "bar",
+                    "orientation": "h",
+                    "name": TYPE_LABELS[attribute_type],
+                    "x": [a["correlation"] for a in of_type],
+                    "y": [a["name"] for a in of_type],
+                    "marker": {"color": _type_colour(attribute_type)},
+                    "hovertemplate": "%{y}: %{x:.3f}<extra>"
+                    + TYPE_LABELS[attribute_type]
+                    + "</extra>",
+                }
+            )
     layout = _layout(
-        height=max(260, 22 * len(shown) + 80), margin={"l": 140, "r": 20, "t": 20, "b": 40}
+        height=max(260, 22 * len(shown) + 90),
+        margin={"l": 140, "r": 20, "t": 30, "b": 40},
+        showlegend=len(traces) > 1,
+        legend={"orientation": "h", "y": 1.06, "x": 0},
+        barmode="overlay",
     )
     layout["xaxis"] = {
         "range": [0, 1],
         "title": {"text": "Correlation to target"},
         "gridcolor": "#eaeded",
     }
-    layout["yaxis"] = {"type": "category", "automargin": True}
-    return {"data": [trace], "layout": layout}
+    # One category per attribute, listed bottom-up so the strongest sits at the top.
+    order = [a["name"] for a in reversed(shown)]
+    layout["yaxis"] = {
+        "type": "category",
+        "categoryorder": "array",
+        "categoryarray": order,
+        "automargin": True,
+    }
+    return {"data": traces, "layout": layout}
 
 
 def categorical_figure(attribute: Mapping[str, Any]) -> Figure:
@@ -341,7 +359,8 @@ def _row(attribute: dict[str, Any]) -> dict[str, Any]:
     row["invalid_percent"] = 100.0 * (row.get("invalid") or 0) / seen if seen else None
     row["missing_percent"] = 100.0 * (row.get("missing") or 0) / seen if seen else None
     row["has_preview"] = bool(attribute.get("histogram") or attribute.get("top"))
-    row["least_frequent_value"] = (row.get("leastFrequent") or [{}])[0].get("value")
+    least = min(row.get("leastFrequent") or [{}], key=lambda v: v.get("count", 0))
+    row["least_frequent_value"] = least.get("value")
     return row
 
 

@@ -129,8 +129,17 @@ def test_correlations_are_ranked_strongest_on_top_and_capped() -> None:
     ranked = charts.rank_by_correlation(numeric(f"x{i}", correlation=i / 100) for i in range(40))
     fig = charts.correlation_figure(ranked)
     assert fig is not None
-    labels = fig["data"][0]["y"]
+    labels = fig["layout"]["yaxis"]["categoryarray"]
     assert len(labels) == charts.CORRELATION_TOP and labels[-1] == "x39"
+
+
+def test_the_correlation_chart_has_a_trace_per_attribute_type() -> None:
+    fig = charts.correlation_figure(
+        [numeric("n", 0.9), {"name": "b", "type": "BINARY", "correlation": 0.5}, numeric("m", 0.1)]
+    )
+    assert fig is not None
+    assert [t["name"] for t in fig["data"]] == ["Numeric", "Binary"]
+    assert fig["data"][0]["y"] == ["n", "m"] and fig["layout"]["showlegend"]
 
 
 def test_attributes_without_correlation_rank_last() -> None:

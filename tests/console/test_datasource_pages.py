@@ -161,6 +161,7 @@ def test_it_shows_the_summary_fields_of_a_completed_datasource(
     owner_client: Client, completed: DataSource
 ) -> None:
     html = owner_client.get(url("datasource-detail", completed)).content.decode()
+    assert "Binary" in html and "BINARY" not in html
     for text in (
         "ds-TestData001",
         "Banking data",
@@ -185,9 +186,9 @@ def test_it_embeds_the_insight_charts_as_json(owner_client: Client, completed: D
     html = owner_client.get(url("datasource-detail", completed)).content.decode()
     target = _json_script(html, "fig-target")
     assert target["data"][0]["y"] == [3650, 450]
-    correlation = _json_script(html, "fig-correlation")
-    assert correlation["data"][0]["y"][-1] == "comment"  # strongest drawn at the top
-    assert "y" not in correlation["data"][0]["y"]  # the target is not ranked against itself
+    ranked = _json_script(html, "fig-correlation")["layout"]["yaxis"]["categoryarray"]
+    assert ranked[-1] == "comment"  # strongest drawn at the top
+    assert "y" not in ranked  # the target is not ranked against itself
     missing = _json_script(html, "fig-missing")
     assert set(missing["data"][0]["x"]) == {"age", "comment", "housing"}
     previews = _json_script(html, "previews-numeric")
@@ -283,7 +284,7 @@ def test_it_pages_and_filters_attribute_tables_for_wide_data(
     html = owner_client.get(url("datasource-detail", ds)).content.decode()
     assert "1 - 25 of 784" in html
     assert len(_json_script(html, "previews-numeric")) == 25  # histograms only for the visible rows
-    assert len(_json_script(html, "fig-correlation")["data"][0]["y"]) == 25
+    assert len(_json_script(html, "fig-correlation")["layout"]["yaxis"]["categoryarray"]) == 25
     page2 = owner_client.get(url("datasource-detail", ds) + "?numeric_page=2").content.decode()
     assert "26 - 50 of 784" in page2
     filtered = owner_client.get(url("datasource-detail", ds) + "?attr_q=pixel78").content.decode()
