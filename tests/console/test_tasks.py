@@ -18,6 +18,9 @@ from mlcore.stats import compute_statistics as real_compute_statistics
 
 pytestmark = pytest.mark.django_db
 
+BANKING_RECORDS = 41188
+BANKING_INVALID = 1064  # `previous` above 1 under the tutorial's BINARY schema
+
 SMALL_CSV = "age,colour,score,label\n" + "".join(
     f"{20 + i},{['red', 'green', 'blue'][i % 3]},{i * 1.5},{i % 2}\n" for i in range(40)
 )
@@ -99,6 +102,8 @@ def test_it_infers_a_schema_when_none_was_given(owner: Any, datasets: Path) -> N
 
 
 def test_it_computes_the_banking_statistics(owner: Any, shared_data: Path) -> None:
+    # The tutorial schema calls `previous` BINARY: its 1,064 records above 1 are invalid and
+    # skipped, exactly as training will skip them.
     schema = json.loads((shared_data / "banking.csv.schema").read_text())
     ds = create(owner, shared_data / "banking.csv", schema)
 
@@ -106,18 +111,36 @@ def test_it_computes_the_banking_statistics(owner: Any, shared_data: Path) -> No
 
     assert outcome == "completed", ds.message
     assert ds.status == Status.COMPLETED
-    assert ds.records_count == 41188
-    assert ds.invalid_records_count == 0
+    assert ds.records_count == BANKING_RECORDS - BANKING_INVALID
+    assert ds.invalid_records_count == BANKING_INVALID
     assert ds.data_size_in_bytes == (shared_data / "banking.csv").stat().st_size
     assert ds.compute_time is not None
     assert ds.compute_time > 0
     assert ds.statistics is not None
-    assert ds.statistics["recordCount"] == 41188
-    assert ds.progress["records"] == 41188
+    assert ds.statistics["recordsRead"] == BANKING_RECORDS
+    assert ds.statistics["recordCount"] == BANKING_RECORDS - BANKING_INVALID
+    assert ds.progress["records"] == BANKING_RECORDS
     assert ds.progress["bytes"] == ds.progress["totalBytes"] == ds.data_size_in_bytes
     log = ds.log
     assert f"Datasource {ds.entity_id} created from" in log
-    assert "Read 41,188 records: 41,188 valid, 0 invalid." in log
+    assert "Read 41,188 records: 40,124 valid, 1,064 invalid." in log
+    assert f"Invalid record: {shared_data / 'banking.csv'}, line " in log
+    assert "column 'previous'" in log
+    assert "and 964 more invalid records" in log
+
+
+def test_it_counts_every_banking_record_under_an_inferred_schema(
+    owner: Any, shared_data: Path
+) -> None:
+    ds = create(owner, shared_data / "banking.csv")
+
+    outcome, ds = run(ds)
+
+    assert outcome == "completed", ds.message
+    assert ds.records_count == BANKING_RECORDS
+    assert ds.invalid_records_count == 0
+    assert ds.data_schema["targetAttributeName"] == "y"
+    assert "Read 41,188 records: 41,188 valid, 0 invalid." in ds.log
 
 
 def test_it_keeps_no_statistics_when_they_were_not_asked_for(owner: Any, datasets: Path) -> None:
