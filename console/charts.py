@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+from mlcore.stats import rebin
+
 PREVIEW_BINS = (20, 50, 100, 200, 500)
 DEFAULT_PREVIEW_BINS = 50
 TABLE_PAGE_SIZE = 25
@@ -57,27 +59,11 @@ def _layout(**overrides: Any) -> dict[str, Any]:
     return layout
 
 
-def fold_histogram(histogram: Mapping[str, Any], bins: int) -> dict[str, list[float]]:
-    """Fold the stored 1000-bin histogram into `bins` equal bins: `{"edges", "counts"}`.
-
-    Mirrors `mlcore.stats.rebin` (and insights.js) without numpy, so a chart never depends on it.
-    """
-    if bins not in PREVIEW_BINS:
-        raise ValueError(f"bins must be one of {PREVIEW_BINS}, not {bins!r}")
-    counts = list(histogram["counts"])
-    group = max(1, math.ceil(len(counts) / bins))
-    folded = [sum(counts[i : i + group]) for i in range(0, len(counts), group)]
-    low, high = float(histogram["min"]), float(histogram["max"])
-    step = (high - low) / len(folded) if folded else 0.0
-    edges = [low + i * step for i in range(len(folded) + 1)]
-    return {"edges": edges, "counts": folded}
-
-
 def histogram_figure(
     histogram: Mapping[str, Any], bins: int = DEFAULT_PREVIEW_BINS, *, title: str = ""
 ) -> Figure:
     """Bars at bin centres; the hover text gives each bin's range."""
-    folded = fold_histogram(histogram, bins)
+    folded = rebin(histogram, bins)
     edges, counts = folded["edges"], folded["counts"]
     width = (edges[1] - edges[0]) if len(edges) > 1 and edges[1] > edges[0] else 1.0
     centres = [(a + b) / 2 for a, b in zip(edges, edges[1:], strict=False)]
