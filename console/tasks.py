@@ -114,7 +114,7 @@ def _run_statistics(ds: DataSource, invalid: InvalidRecordLog, started: float) -
         f"Read {statistics['recordsRead']:,} records: {statistics['recordCount']:,} valid, "
         f"{statistics['invalidRecordCount']:,} invalid.",
     )
-    lifecycle.complete(
+    finished = lifecycle.complete(
         ds,
         compute_time_ms=int((time.process_time() - started) * 1000),
         statistics=statistics if ds.compute_statistics else None,
@@ -125,7 +125,7 @@ def _run_statistics(ds: DataSource, invalid: InvalidRecordLog, started: float) -
         invalid_records_count=statistics["invalidRecordCount"],
         progress={"records": statistics["recordsRead"], "bytes": total_bytes, "totalBytes": total_bytes},
     )
-    return "completed"
+    return "completed" if finished else "cancelled"
 
 
 def _schema_for(ds: DataSource, files: list[Any]) -> Any:
