@@ -1,0 +1,1 @@
+"""Forms: each owns the validation of one page or wizard step."""
