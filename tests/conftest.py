@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pytest
 
+# Real redis-server, Celery worker and S3 server fixtures, shared by integration and e2e tests.
+pytest_plugins = ["realservices"]
+
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
