@@ -35,7 +35,7 @@ from mlcore.schema.model import MODEL_TYPE_FOR_TARGET
 
 SESSION_KEY = "datasource_wizard_drafts"
 MAX_DRAFTS_PER_SESSION = 5  # old drafts are dropped so the session stays small
-HEAD_ROWS = 6  # the first line plus five records: enough for the "sample values" column
+HEAD_ROWS = 21  # the first line plus 20 records: enough for the "sample values" column
 
 # The steps after Input, and what must be confirmed before each can be shown.
 STEP_URLS = {
@@ -119,15 +119,15 @@ class Draft:
     def preview_rows(self) -> list[list[str]]:
         return self.head_rows[1:] if self.has_header else self.head_rows[: HEAD_ROWS - 1]
 
-    def sample_values(self, limit: int = 3) -> list[str]:
+    def sample_values(self, limit: int = 5) -> list[str]:
         """A few distinct values of every column, for the schema table, joined per column."""
         columns = len(self.head_rows[0]) if self.head_rows else 0
+        rows = self.preview_rows()
         samples = []
         for index in range(columns):
-            seen = dict.fromkeys(
-                row[index].strip() for row in self.preview_rows() if index < len(row)
-            )
-            samples.append(", ".join(value for value in seen if value)[:120] or "(empty)")
+            distinct = dict.fromkeys(row[index].strip() for row in rows if index < len(row))
+            shown = [value for value in distinct if value][:limit]
+            samples.append(", ".join(shown)[:120] or "(empty)")
         return samples
 
     def type_counts(self) -> dict[str, int]:
@@ -200,7 +200,10 @@ def load_draft(request: HttpRequest, token: str) -> Draft:
     data = request.session.get(SESSION_KEY, {}).get(token)
     if data is None or data.get("user_id") != request.user.pk:
         raise Http404("No such datasource draft: it may have expired. Start the wizard again.")
-    return Draft.from_dict(data)
+    try:
+        return Draft.from_dict(data)
+    except (TypeError, KeyError, ValueError) as exc:  # saved by an older version of the wizard
+        raise Http404("This datasource draft is out of date. Start the wizard again.") from exc
 
 
 def save_draft(request: HttpRequest, draft: Draft) -> None:
