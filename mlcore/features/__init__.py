@@ -1,0 +1,1 @@
+"""Features: what a fitted recipe turns typed records into, and what the trainers consume."""
