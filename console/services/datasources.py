@@ -58,7 +58,9 @@ def location_kind(location: str) -> tuple[str, str]:
     )
 
 
-def describe_location(owner: Any, location: str, display_name: str | None = None) -> LocationSummary:
+def describe_location(
+    owner: Any, location: str, display_name: str | None = None
+) -> LocationSummary:
     """Look at a location without creating anything: its files and what the first lines hold."""
     kind, where = location_kind(location)
     files = _resolve(owner, kind, where, display_name)
@@ -94,7 +96,8 @@ def create_data_source_from_s3(
     schema_dict = _schema_from_spec(data_spec)
     rearrangement = _rearrangement_from_spec(data_spec)
     files = _resolve(owner, kind, where, original_filename or None)
-    delimiter = csv_delimiter or _sniffed_delimiter(files)
+    sniffed = _sniff(files)
+    delimiter = csv_delimiter or sniffed.delimiter
     fields = {
         "name": common.clean_name(data_source_name),
         "source_kind": kind,
@@ -110,7 +113,7 @@ def create_data_source_from_s3(
         if existing is not None:
             return _same_request_or_mismatch(existing, fields)
         ds = DataSource.objects.create(owner=owner, entity_id=entity_id, **fields)
-        _log_creation(ds, files)
+        _log_creation(ds, files, notes=list(sniffed.notes))
         transaction.on_commit(lambda: _enqueue_statistics(ds.pk))
     return ds
 
@@ -136,9 +139,9 @@ def _resolve(owner: Any, kind: str, where: str, display_name: str | None) -> lis
         raise InvalidInput(str(exc)) from exc
 
 
-def _sniffed_delimiter(files: list[Any]) -> str:
+def _sniff(files: list[Any]) -> Any:
     try:
-        return sniff(files).delimiter
+        return sniff(files)
     except MLCoreError as exc:
         raise InvalidInput(str(exc)) from exc
 
@@ -178,15 +181,18 @@ def _same_request_or_mismatch(existing: DataSource, fields: dict[str, Any]) -> D
     return existing
 
 
-def _log_creation(ds: DataSource, files: list[Any]) -> None:
+def _log_creation(ds: DataSource, files: list[Any], *, notes: list[str]) -> None:
     from console import lifecycle
 
     listing = "\n".join(f"  {f.name} ({f.size:,} bytes)" for f in files)
-    lifecycle.append_log(
-        ds,
-        f"Datasource {ds.entity_id} created from {ds.location_label}: {len(files)} file(s)\n{listing}"
-        + (f"\nData rearrangement: {ds.data_rearrangement}" if ds.data_rearrangement else ""),
-    )
+    lines = [
+        f"Datasource {ds.entity_id} created from {ds.location_label}: {len(files)} file(s)",
+        listing,
+    ]
+    lines += [f"Note: {note}" for note in notes]
+    if ds.data_rearrangement:
+        lines.append(f"Data rearrangement: {ds.data_rearrangement}")
+    lifecycle.append_log(ds, "\n".join(lines))
 
 
 def _enqueue_statistics(pk: int) -> None:

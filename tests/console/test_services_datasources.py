@@ -521,3 +521,15 @@ def test_it_refuses_to_tag_a_strangers_datasource(
         common.delete_tags(DataSource, stranger, "ds-tags", ["k"])
 
     assert DataSource.objects.get(entity_id="ds-tags").tags == {}
+
+
+# --------------------------------------------------------------------------- delimiter
+
+
+def test_it_detects_a_semicolon_delimiter_and_says_so_in_the_log(
+    owner: Any, shared_data: Path
+) -> None:
+    ds = create(owner, shared_data / "winequality-red.csv")
+    ds.refresh_from_db()
+    assert ds.csv_delimiter == ";"
+    assert "';'" in ds.log and "delimiter" in ds.log
