@@ -86,7 +86,9 @@ def compute_data_source_statistics(pk: int) -> str:
     except Exception as exc:  # a bug must still leave the row FAILED, never INPROGRESS
         log.exception("statistics for datasource %s crashed", ds.entity_id)
         _log_invalid(ds, invalid)
-        lifecycle.fail(ds, f"Internal error while computing statistics: {type(exc).__name__}: {exc}")
+        lifecycle.fail(
+            ds, f"Internal error while computing statistics: {type(exc).__name__}: {exc}"
+        )
         return "crashed"
     return outcome
 
@@ -123,7 +125,11 @@ def _run_statistics(ds: DataSource, invalid: InvalidRecordLog, started: float) -
         number_of_files=len(files),
         records_count=statistics["recordCount"],
         invalid_records_count=statistics["invalidRecordCount"],
-        progress={"records": statistics["recordsRead"], "bytes": total_bytes, "totalBytes": total_bytes},
+        progress={
+            "records": statistics["recordsRead"],
+            "bytes": total_bytes,
+            "totalBytes": total_bytes,
+        },
     )
     return "completed" if finished else "cancelled"
 
@@ -132,7 +138,9 @@ def _schema_for(ds: DataSource, files: list[Any]) -> Any:
     if ds.data_schema:
         return parse_schema(ds.data_schema)
     sniffed = sniff(files)
-    schema = infer_schema(list(sniffed.columns), [list(r) for r in sniffed.sample_rows], sniffed.has_header)
+    schema = infer_schema(
+        list(sniffed.columns), [list(r) for r in sniffed.sample_rows], sniffed.has_header
+    )
     schema.target = suggest_target(schema, [list(r) for r in sniffed.sample_rows])
     lifecycle.append_log(ds, "No schema was given; inferred one from the first records.")
     return schema
@@ -149,11 +157,17 @@ def _explain_unclaimed(model: type[Any], pk: int) -> str:
     if obj is None:
         return "missing"
     if obj.status == Status.INPROGRESS and lifecycle.is_stale(obj):
-        lifecycle.fail(obj, "The worker processing this job stopped before finishing. Create it again to retry.")
+        lifecycle.fail(
+            obj,
+            "The worker processing this job stopped before finishing. Create it again to retry.",
+        )
         return "failed-redelivered"
     return f"skipped-{obj.status.lower()}"
 
 
 @shared_task(name="console.sweep_stale_jobs")
 def sweep_stale_jobs() -> str:
-    return f"failed {lifecycle.sweep_stale_jobs()}"
+    from console.services.uploads import delete_abandoned_uploads
+
+    failed = lifecycle.sweep_stale_jobs()
+    return f"failed {failed} stale job(s), deleted {delete_abandoned_uploads()} abandoned upload(s)"
