@@ -1,0 +1,235 @@
+"""Multiclass metrics (reference 7.1 and 7.4): per-class precision/recall/F1, macro F1 and the
+confusion matrices.
+
+Which classes count: AML's `MulticlassAvgFScore` averages the F1 of **the classes of the
+evaluation data** (the true labels). A class that is only ever predicted adds no term of its own;
+its wrong predictions already lower the recall of the classes they were taken from. (scikit-learn's
+`f1_score(average="macro")` averages over the union of true and predicted labels instead; the two
+agree whenever every predicted class occurs in the evaluation data.) Pass `labels=` to choose.
+
+Class order everywhere: most to least frequent in the evaluation data, ties by label, then the
+classes only predicted (by label). 0/0 ratios are 0, as in `mlcore.metrics.binary`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+MAX_SHOWN_CLASSES = 10
+OTHERS = "others"
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+
+def _ratio(numerator: npt.ArrayLike, denominator: npt.ArrayLike) -> FloatArray:
+    num = np.asarray(numerator, dtype=np.float64)
+    den = np.asarray(denominator, dtype=np.float64)
+    return np.divide(num, den, out=np.zeros(np.broadcast(num, den).shape), where=den != 0)
+
+
+def _strings(values: npt.ArrayLike) -> npt.NDArray[np.str_]:
+    return np.asarray(values).astype(str).ravel()
+
+
+def class_order(true: npt.ArrayLike, predicted: npt.ArrayLike | None = None) -> list[str]:
+    """True classes by falling frequency (ties by label), then predicted-only classes.
+
+    >>> class_order(["b", "a", "b", "c"], ["z", "a", "b", "b"])
+    ['b', 'a', 'c', 'z']
+    """
+    labels, counts = np.unique(_strings(true), return_counts=True)
+    order = np.lexsort((labels, -counts))  # last key is primary: count descending, then label
+    ordered = labels[order].tolist()
+    if predicted is not None:
+        seen = set(ordered)
+        ordered += sorted(set(np.unique(_strings(predicted)).tolist()) - seen)
+    return ordered
+
+
+@dataclass
+class ConfusionMatrix:
+    """`counts[i, j]`: records of true class `labels[i]` predicted as `labels[j]`."""
+
+    labels: list[str]
+    counts: IntArray
+
+    @property
+    def true_counts(self) -> IntArray:
+        return self.counts.sum(axis=1)
+
+    @property
+    def predicted_counts(self) -> IntArray:
+        return self.counts.sum(axis=0)
+
+    def precision(self) -> FloatArray:
+        return _ratio(np.diag(self.counts), self.predicted_counts)
+
+    def recall(self) -> FloatArray:
+        return _ratio(np.diag(self.counts), self.true_counts)
+
+    def f1(self) -> FloatArray:
+        # 2 TP / (2 TP + FP + FN) is the harmonic mean of precision and recall, without 0/0 steps
+        tp = np.diag(self.counts)
+        return _ratio(2 * tp, self.true_counts + self.predicted_counts)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"labels": list(self.labels), "counts": self.counts.tolist()}
+
+
+def confusion_matrix(
+    true: npt.ArrayLike, predicted: npt.ArrayLike, labels: Sequence[str] | None = None
+) -> ConfusionMatrix:
+    """The full confusion matrix (rows true, columns predicted) in `class_order` by default.
+
+    Records whose true or predicted label is not in an explicit `labels` are left out.
+
+    >>> confusion_matrix(["a", "b", "b"], ["a", "a", "b"]).counts.tolist()
+    [[1, 1], [0, 1]]
+    """
+    t, p = _strings(true), _strings(predicted)
+    if t.shape != p.shape:
+        raise ValueError(f"{t.size} true labels but {p.size} predictions")
+    names = list(labels) if labels is not None else class_order(t, p)
+    k = len(names)
+    lookup = np.asarray(names, dtype=str)
+    sorter = np.argsort(lookup)
+    t_index, t_ok = _positions(lookup, sorter, t)
+    p_index, p_ok = _positions(lookup, sorter, p)
+    ok = t_ok & p_ok
+    flat = np.bincount(t_index[ok] * k + p_index[ok], minlength=k * k)
+    return ConfusionMatrix(names, flat.reshape(k, k).astype(np.int64))
+
+
+def _positions(
+    lookup: npt.NDArray[np.str_], sorter: IntArray, values: npt.NDArray[np.str_]
+) -> tuple[IntArray, npt.NDArray[np.bool_]]:
+    """Index of each value in `lookup` (vectorised) and whether it is there at all."""
+    if lookup.size == 0:
+        return np.zeros(values.size, dtype=np.int64), np.zeros(values.size, dtype=bool)
+    found = np.searchsorted(lookup, values, sorter=sorter).clip(0, lookup.size - 1)
+    index = sorter[found]
+    return index.astype(np.int64), lookup[index] == values
+
+
+def per_class_metrics(
+    true: npt.ArrayLike, predicted: npt.ArrayLike, labels: Sequence[str] | None = None
+) -> dict[str, list[Any]]:
+    """Precision, recall, F1 and counts per class, as columns.
+
+    >>> per_class_metrics(["a", "b", "b"], ["a", "a", "b"])["f1"]
+    [0.6666666666666666, 0.6666666666666666]
+    """
+    matrix = confusion_matrix(true, predicted, labels)
+    return {
+        "labels": list(matrix.labels),
+        "precision": matrix.precision().tolist(),
+        "recall": matrix.recall().tolist(),
+        "f1": matrix.f1().tolist(),
+        "true_count": matrix.true_counts.tolist(),
+        "predicted_count": matrix.predicted_counts.tolist(),
+    }
+
+
+def macro_f1(
+    true: npt.ArrayLike, predicted: npt.ArrayLike, labels: Sequence[str] | None = None
+) -> float:
+    """Unweighted mean of the per-class F1 over the evaluation data's classes (AML's
+    `MulticlassAvgFScore`); `labels` overrides the set of classes. 0 for no classes.
+
+    >>> round(macro_f1(["a", "b", "b"], ["a", "a", "b"]), 4)
+    0.6667
+    >>> macro_f1(["a", "a"], ["a", "z"])   # "z" is never a true class: no term of its own
+    0.6666666666666666
+    """
+    t, p = _strings(true), _strings(predicted)
+    classes = list(labels) if labels is not None else class_order(t)
+    if not classes:
+        return 0.0
+    # the matrix keeps predicted-only classes so the chosen classes' precision stays right
+    matrix = confusion_matrix(t, p, [*classes, *sorted(set(p.tolist()) - set(classes))])
+    return float(matrix.f1()[: len(classes)].mean())
+
+
+def collapse(matrix: ConfusionMatrix, max_classes: int = MAX_SHOWN_CLASSES) -> ConfusionMatrix:
+    """Keep the first `max_classes - 1` classes and merge the rest into "others" when there are
+    more than `max_classes`; otherwise the matrix unchanged.
+
+    >>> m = ConfusionMatrix(["a", "b", "c"], np.array([[3, 0, 1], [0, 2, 0], [1, 0, 1]]))
+    >>> collapse(m, 2).labels, collapse(m, 2).counts.tolist()
+    (['a', 'others'], [[3, 1], [1, 3]])
+    """
+    k = len(matrix.labels)
+    if k <= max_classes:
+        return matrix
+    keep = max_classes - 1
+    group = np.minimum(np.arange(k), keep)  # class i goes to row/column group[i]
+    merged = np.zeros((keep + 1, keep + 1), dtype=np.int64)
+    np.add.at(merged, (group[:, None], group[None, :]), matrix.counts)
+    return ConfusionMatrix([*matrix.labels[:keep], OTHERS], merged)
+
+
+def aml_confusion_matrix(
+    true: npt.ArrayLike, predicted: npt.ArrayLike, max_classes: int = MAX_SHOWN_CLASSES
+) -> dict[str, Any]:
+    """The console's matrix: at most `max_classes` classes, most to least frequent in the
+    evaluation data; with more, the top `max_classes - 1` plus "others".
+
+    Columns beside the counts: `true_class_frequency` (share of records per true class, the
+    second-to-last column), `f1` per class (last column; for "others", the F1 of the merged
+    class), and the last row `predicted_class_frequency`. `row_percent` is each cell as a
+    percentage of its true class. F1 of a kept class is the same as in the full matrix, since
+    merging other classes changes neither its diagonal cell nor its row and column totals.
+
+    >>> m = aml_confusion_matrix(["a", "b", "b"], ["a", "a", "b"])
+    >>> m["labels"], m["counts"], m["true_class_frequency"]
+    (['b', 'a'], [[1, 1], [0, 1]], [0.6666666666666666, 0.3333333333333333])
+    """
+    full = confusion_matrix(true, predicted)
+    shown = collapse(full, max_classes)
+    n = int(full.counts.sum())
+    others = full.labels[len(shown.labels) - 1 :] if len(shown.labels) < len(full.labels) else []
+    return {
+        "labels": list(shown.labels),
+        "counts": shown.counts.tolist(),
+        "row_percent": (100 * _ratio(shown.counts, shown.true_counts[:, None])).tolist(),
+        "true_class_frequency": _ratio(shown.true_counts, n).tolist(),
+        "predicted_class_frequency": _ratio(shown.predicted_counts, n).tolist(),
+        "f1": shown.f1().tolist(),
+        "collapsed": bool(others),
+        "others_classes": others,
+        "class_count": len(full.labels),
+        "record_count": n,
+    }
+
+
+def predicted_labels(probabilities: npt.ArrayLike, classes: Sequence[str]) -> npt.NDArray[np.str_]:
+    """The class of highest probability per row (the first one on a tie), as labels.
+
+    >>> predicted_labels([[0.2, 0.8], [0.5, 0.5]], ["x", "y"]).tolist()
+    ['y', 'x']
+    """
+    p = np.asarray(probabilities, dtype=np.float64)
+    if p.ndim != 2 or p.shape[1] != len(classes):
+        raise ValueError(f"expected probabilities of shape (n, {len(classes)}), got {p.shape}")
+    return np.asarray(list(classes), dtype=str)[np.argmax(p, axis=1)]
+
+
+def multiclass_details(true: npt.ArrayLike, predicted: npt.ArrayLike) -> dict[str, Any]:
+    """Everything the evaluation pages show for a multiclass model, JSON-ready.
+
+    >>> multiclass_details(["a", "b"], ["a", "a"])["macro_f1"]
+    0.3333333333333333
+    """
+    full = confusion_matrix(true, predicted)
+    return {
+        "macro_f1": macro_f1(true, predicted),
+        "confusion_matrix": aml_confusion_matrix(true, predicted),
+        "full_confusion_matrix": full.to_dict(),
+        "per_class": per_class_metrics(true, predicted, full.labels),
+    }
