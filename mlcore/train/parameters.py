@@ -1,0 +1,160 @@
+"""AML's training parameters (reference section 6), declared once with their ranges.
+
+Values arrive as strings (the API's `Parameters` is a string-to-string map) and are echoed back
+as strings with `"algorithm": "sgd"`.
+
+>>> params = TrainingParameters.from_aml({"sgd.maxPasses": "20", "sgd.l1RegularizationAmount": "1e-4"})
+>>> params.max_passes, params.l1, params.l2
+(20, 0.0001, 0.0)
+>>> TrainingParameters().to_aml()["sgd.l2RegularizationAmount"]
+'1e-06'
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+from mlcore.errors import MLCoreError
+
+ShuffleType = Literal["auto", "none"]
+
+#: The API's default model size cap, in bytes (32 MiB).
+API_DEFAULT_MAX_MODEL_SIZE = 33_554_432
+#: The console's default model size cap, in bytes (100 MiB), as a console-made model showed it.
+CONSOLE_DEFAULT_MAX_MODEL_SIZE = 104_857_600
+MIN_MODEL_SIZE = 100_000
+MAX_MODEL_SIZE = 2_147_483_648
+MIN_PASSES = 1
+MAX_PASSES = 10_000
+DEFAULT_PASSES = 10
+DEFAULT_L2 = 1e-6
+
+KEY_SIZE = "sgd.maxMLModelSizeInBytes"
+KEY_PASSES = "sgd.maxPasses"
+KEY_SHUFFLE = "sgd.shuffleType"
+KEY_L1 = "sgd.l1RegularizationAmount"
+KEY_L2 = "sgd.l2RegularizationAmount"
+KNOWN_KEYS = (KEY_SIZE, KEY_PASSES, KEY_SHUFFLE, KEY_L1, KEY_L2)
+
+
+class ParameterError(MLCoreError):
+    """A training parameter is unknown, not a number, out of range, or conflicts with another."""
+
+    def __init__(self, message: str, *, key: str | None = None) -> None:
+        super().__init__(f"{key}: {message}" if key else message)
+        self.key = key
+
+
+@dataclass(frozen=True)
+class TrainingParameters:
+    """SGD settings, validated on construction.
+
+    Parameters
+    ----------
+    max_model_size : int, default 33554432
+        `sgd.maxMLModelSizeInBytes`, 100000 to 2147483648. Features are trimmed to fit.
+    max_passes : int, default 10
+        `sgd.maxPasses`, 1 to 10000. Training may stop earlier on convergence.
+    shuffle_type : {"none", "auto"}, default "none"
+        `sgd.shuffleType`; "auto" shuffles the rows (seeded) before every pass.
+    l1 : float, default 0.0
+        `sgd.l1RegularizationAmount`, >= 0. Exclusive with `l2`.
+    l2 : float, default 1e-6
+        `sgd.l2RegularizationAmount`, >= 0. Exclusive with `l1`.
+    """
+
+    max_model_size: int = API_DEFAULT_MAX_MODEL_SIZE
+    max_passes: int = DEFAULT_PASSES
+    shuffle_type: ShuffleType = "none"
+    l1: float = 0.0
+    l2: float = DEFAULT_L2
+
+    def __post_init__(self) -> None:
+        _check_range(KEY_SIZE, self.max_model_size, MIN_MODEL_SIZE, MAX_MODEL_SIZE)
+        _check_range(KEY_PASSES, self.max_passes, MIN_PASSES, MAX_PASSES)
+        if self.shuffle_type not in ("auto", "none"):
+            raise ParameterError("must be 'auto' or 'none'", key=KEY_SHUFFLE)
+        for key, amount in ((KEY_L1, self.l1), (KEY_L2, self.l2)):
+            if not math.isfinite(amount) or amount < 0:
+                raise ParameterError(f"must be a number >= 0, got {amount!r}", key=key)
+        if self.l1 > 0 and self.l2 > 0:
+            raise ParameterError(
+                f"L1 and L2 regularization are exclusive: set {KEY_L1} or {KEY_L2}, not both"
+            )
+
+    @classmethod
+    def from_aml(
+        cls, parameters: dict[str, str] | None = None, *, console: bool = False
+    ) -> TrainingParameters:
+        """Read AML's string map; absent keys take the API defaults (or the console's).
+
+        Setting `sgd.l1RegularizationAmount` above zero without an L2 key turns the default L2
+        off, since the two are exclusive.
+        """
+        given = dict(parameters or {})
+        for key in given:
+            if key not in KNOWN_KEYS and key != "algorithm":
+                raise ParameterError("unknown training parameter", key=key)
+        if given.get("algorithm", "sgd").lower() != "sgd":
+            raise ParameterError("the only algorithm is 'sgd'", key="algorithm")
+        l1 = _float(given, KEY_L1, 0.0)
+        default_l2 = 0.0 if l1 > 0 else DEFAULT_L2
+        return cls(
+            max_model_size=_int(
+                given,
+                KEY_SIZE,
+                CONSOLE_DEFAULT_MAX_MODEL_SIZE if console else API_DEFAULT_MAX_MODEL_SIZE,
+            ),
+            max_passes=_int(given, KEY_PASSES, DEFAULT_PASSES),
+            shuffle_type=_shuffle(given, "auto" if console else "none"),
+            l1=l1,
+            l2=_float(given, KEY_L2, default_l2),
+        )
+
+    def to_aml(self) -> dict[str, str]:
+        """Every key as a string, plus `"algorithm": "sgd"`, as AML's responses echo them."""
+        return {
+            "algorithm": "sgd",
+            KEY_L1: repr(float(self.l1)),
+            KEY_L2: repr(float(self.l2)),
+            KEY_SIZE: str(self.max_model_size),
+            KEY_PASSES: str(self.max_passes),
+            KEY_SHUFFLE: self.shuffle_type,
+        }
+
+
+def _check_range(key: str, value: int, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ParameterError(f"must be an integer from {low} to {high}, got {value!r}", key=key)
+
+
+def _int(given: dict[str, str], key: str, default: int) -> int:
+    if key not in given:
+        return default
+    text = str(given[key]).strip()
+    try:
+        number = float(text)
+    except ValueError:
+        raise ParameterError(f"not a number: {text!r}", key=key) from None
+    if not math.isfinite(number) or number != int(number):
+        raise ParameterError(f"must be a whole number, got {text!r}", key=key)
+    return int(number)
+
+
+def _float(given: dict[str, str], key: str, default: float) -> float:
+    if key not in given:
+        return default
+    text = str(given[key]).strip()
+    try:
+        return float(text)
+    except ValueError:
+        raise ParameterError(f"not a number: {text!r}", key=key) from None
+
+
+def _shuffle(given: dict[str, str], default: ShuffleType) -> ShuffleType:
+    value = str(given.get(KEY_SHUFFLE, default)).strip().lower()
+    if value not in ("auto", "none"):
+        raise ParameterError(f"must be 'auto' or 'none', got {value!r}", key=KEY_SHUFFLE)
+    return "auto" if value == "auto" else "none"

@@ -1,0 +1,365 @@
+"""Mini-batch SGD with per-coordinate AdaGrad rates over sparse rows, numpy only.
+
+`fit_sgd(chunks, n_features, loss, config)` trains a linear model on a sequence of `SparseBatch`
+chunks (a list in memory, or a `FeatureCache` on disk), so memory is bounded by the model and one
+chunk, never by the data. Chunks are re-cut into mini-batches of `config.batch_size` rows across
+chunk boundaries, so without shuffling the same rows in the same order give the same model
+however they are chunked.
+
+Each mini-batch is one vectorised step:
+
+1. margins z = X w + b (a gather and a segmented sum over the CSR rows);
+2. the loss's gradient with respect to z, averaged over the rows;
+3. the gradient of each touched coordinate, by sorting the batch's feature indices once and
+   summing segments (`np.add.reduceat`), so the cost is O(nnz log nnz), not O(n_features);
+4. AdaGrad: each coordinate's step is `learning_rate / sqrt(sum of its squared gradients)`,
+   which gives rare one-hot features large steps and frequent ones small steps;
+5. L2 as weight decay on the touched coordinates, or L1 as a proximal (soft-threshold) step on
+   them, which leaves exact zeros. The intercept is never regularised.
+
+Weights are stored as one (n_features + 1, k) array whose last row is the intercept.
+
+>>> import numpy as np
+>>> from mlcore.features.sparse import SparseBatch
+>>> from mlcore.train.losses import LogisticLoss
+>>> x = SparseBatch(np.array([0, 1, 2]), np.array([0, 1], np.int32),
+...                 np.array([1.0, 1.0], np.float32), np.array([1.0, 0.0]), 2)
+>>> result = fit_sgd([x], 2, LogisticLoss(), SGDConfig(max_passes=50))
+>>> bool(result.weights[0, 0] > 0 > result.weights[1, 0])
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from mlcore.features.sparse import SparseBatch
+from mlcore.train.losses import LogisticLoss, Loss, MultinomialLoss, SquaredLoss
+
+ProgressCallback = Callable[[int, int, int, float], None]
+LogCallback = Callable[[str], None]
+
+ADAGRAD_EPSILON = 1e-8
+
+
+@dataclass(frozen=True)
+class SGDConfig:
+    """The optimiser's settings.
+
+    Parameters
+    ----------
+    max_passes : int, default 10
+        Passes over the data, >= 1; fewer when the loss stops improving (see `tol`).
+    shuffle : bool, default False
+        Visit the chunks in a random order and shuffle the rows inside each chunk, anew each
+        pass (seeded by `seed`), as `sgd.shuffleType=auto` asks.
+    l1, l2 : float, default 0.0 and 1e-6
+        Regularisation amounts (>= 0, at most one non-zero): the objective is the mean loss
+        plus `l1 * |w|_1` or `l2 / 2 * |w|^2` (sklearn's SGD convention).
+    batch_size : int, default 512
+        Rows per mini-batch, >= 1.
+    learning_rate : float, default 0.5
+        AdaGrad's base step (> 0); features are standardised upstream, so one value fits all.
+    tol : float, default 1e-3
+        Stop when a pass improves the mean loss by less than this fraction of the previous
+        pass's; 0 disables early stopping.
+    seed : int, default 0
+        Seeds the shuffling; training is deterministic for a seed.
+    """
+
+    max_passes: int = 10
+    shuffle: bool = False
+    l1: float = 0.0
+    l2: float = 1e-6
+    batch_size: int = 512
+    learning_rate: float = 0.5
+    tol: float = 1e-3
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.max_passes < 1:
+            raise ValueError("max_passes must be >= 1")
+        if self.l1 < 0 or self.l2 < 0 or (self.l1 > 0 and self.l2 > 0):
+            raise ValueError("l1 and l2 must be >= 0 and not both positive")
+        if self.batch_size < 1 or self.learning_rate <= 0 or self.tol < 0:
+            raise ValueError("batch_size >= 1, learning_rate > 0 and tol >= 0 are required")
+
+
+@dataclass
+class SGDResult:
+    """What training produced. `weights` is (n_features + 1, k), the intercept in the last row."""
+
+    weights: np.ndarray
+    history: list[float] = field(default_factory=list)
+    passes: int = 0
+    converged: bool = False
+    records: int = 0
+
+
+@dataclass
+class TargetSummary:
+    """What SGD needs to know about the target before the first step.
+
+    `mean`/`std` scale a regression target to unit variance (the model is unscaled afterwards);
+    `class_counts` start the intercept at the log prior, so early passes do not waste steps
+    learning the base rate.
+    """
+
+    mean: float = 0.0
+    std: float = 1.0
+    class_counts: np.ndarray | None = None
+
+
+def summarize_target(chunks: Sequence[SparseBatch], loss: Loss) -> TargetSummary:
+    """One pass over the targets (used when the caller has not counted them already)."""
+    count, total, squares = 0, 0.0, 0.0
+    n_classes = _n_outputs(loss) if isinstance(loss, MultinomialLoss) else 2
+    counts = np.zeros(n_classes, dtype=np.int64)
+    for chunk in _iterate(chunks):
+        y = chunk.y
+        count += len(y)
+        total += float(y.sum())
+        squares += float((y * y).sum())
+        if not isinstance(loss, SquaredLoss):
+            counts += np.bincount(y.astype(np.int64), minlength=n_classes)[:n_classes]
+    if isinstance(loss, SquaredLoss):
+        mean = total / count if count else 0.0
+        variance = squares / count - mean * mean if count else 1.0
+        return TargetSummary(mean=mean, std=float(np.sqrt(max(variance, 0.0))) or 1.0)
+    return TargetSummary(class_counts=counts)
+
+
+def fit_sgd(
+    chunks: Sequence[SparseBatch],
+    n_features: int,
+    loss: Loss,
+    config: SGDConfig | None = None,
+    *,
+    target: TargetSummary | None = None,
+    progress: ProgressCallback | None = None,
+    log: LogCallback | None = None,
+) -> SGDResult:
+    """Train a linear model on `chunks` (re-read once per pass) and return its weights.
+
+    Parameters
+    ----------
+    chunks : sequence of SparseBatch
+        Anything with `len()` and indexing: a list, or a `FeatureCache`. Rows whose target is
+        NaN must have been left out upstream.
+    n_features : int
+        Width of the rows; the model has `n_features + 1` rows of weights.
+    loss : Loss
+        `LogisticLoss`, `MultinomialLoss(k)` or `SquaredLoss`.
+    config : SGDConfig, optional
+        Defaults to `SGDConfig()`.
+    target : TargetSummary, optional
+        Computed with one extra pass when not given.
+    progress : callable, optional
+        `progress(pass_k, max_passes, records, loss)` after each pass (pass_k from 1).
+    log : callable, optional
+        Receives one line per notable event (convergence).
+    """
+    config = config or SGDConfig()
+    target = target or summarize_target(chunks, loss)
+    state = _State.start(n_features, _n_outputs(loss), loss, target)
+    rng = np.random.default_rng(config.seed)
+    result = SGDResult(weights=state.weights)
+    for pass_k in range(1, config.max_passes + 1):
+        records, total_loss = 0, 0.0
+        for batch in _mini_batches(chunks, config, rng):
+            total_loss += state.step(batch, loss, config)
+            records += len(batch)
+        mean_loss = total_loss / records * target.std**2 if records else 0.0
+        result.history.append(mean_loss)
+        result.passes, result.records = pass_k, records
+        if progress is not None:
+            progress(pass_k, config.max_passes, records, mean_loss)
+        if _converged(result.history, config.tol):
+            result.converged = True
+            if log is not None:
+                log(f"converged after {pass_k} passes (loss {mean_loss:.6g})")
+            break
+    result.weights = state.unscaled(target)
+    return result
+
+
+def _converged(history: list[float], tol: float) -> bool:
+    if tol <= 0 or len(history) < 2:
+        return False
+    previous, current = history[-2], history[-1]
+    return previous - current < tol * max(abs(previous), 1e-12)
+
+
+def _n_outputs(loss: Loss) -> int:
+    return loss.n_classes if isinstance(loss, MultinomialLoss) else 1
+
+
+# -- the inner loop -------------------------------------------------------------------------
+
+
+@dataclass
+class _State:
+    """Weights (intercept last) and AdaGrad's running sums of squared gradients."""
+
+    weights: np.ndarray
+    squared_sums: np.ndarray
+    target: TargetSummary
+
+    @classmethod
+    def start(cls, n_features: int, k: int, loss: Loss, target: TargetSummary) -> _State:
+        weights = np.zeros((n_features + 1, k), dtype=np.float64)
+        weights[-1] = _initial_intercept(loss, target, k)
+        return cls(weights, np.zeros_like(weights), target)
+
+    def step(self, batch: SparseBatch, loss: Loss, config: SGDConfig) -> float:
+        """One AdaGrad step on a mini-batch; returns the batch's summed loss before the step."""
+        n_rows = len(batch)
+        row_of = np.repeat(np.arange(n_rows), np.diff(batch.indptr))
+        margins = margins_of(batch, self.weights, row_of)
+        y = batch.y
+        if isinstance(loss, SquaredLoss):
+            y = (y - self.target.mean) / self.target.std
+        losses, gradient = loss.value_and_gradient(margins, y)
+        gradient /= n_rows
+        touched, coordinate_gradient = _scatter(batch, gradient, row_of)
+        if config.l2 > 0:
+            coordinate_gradient += config.l2 * self.weights[touched]
+        self._adagrad(touched, coordinate_gradient, config)
+        self._adagrad_intercept(gradient.sum(axis=0), config)
+        return float(losses.sum())
+
+    def _adagrad(self, touched: np.ndarray, gradient: np.ndarray, config: SGDConfig) -> None:
+        sums = self.squared_sums[touched] + gradient * gradient
+        self.squared_sums[touched] = sums
+        rates = config.learning_rate / (np.sqrt(sums) + ADAGRAD_EPSILON)
+        updated = self.weights[touched] - rates * gradient
+        if config.l1 > 0:
+            # proximal step for l1 * |w|: soft-threshold by the coordinate's own step size
+            updated = np.sign(updated) * np.maximum(np.abs(updated) - rates * config.l1, 0.0)
+        self.weights[touched] = updated
+
+    def _adagrad_intercept(self, gradient: np.ndarray, config: SGDConfig) -> None:
+        self.squared_sums[-1] += gradient * gradient
+        self.weights[-1] -= (
+            config.learning_rate * gradient / (np.sqrt(self.squared_sums[-1]) + ADAGRAD_EPSILON)
+        )
+
+    def unscaled(self, target: TargetSummary) -> np.ndarray:
+        """Weights on the target's own scale (regression trains on a standardised target)."""
+        weights = self.weights * target.std
+        weights[-1] += target.mean
+        return weights
+
+
+def _initial_intercept(loss: Loss, target: TargetSummary, k: int) -> np.ndarray:
+    if isinstance(loss, SquaredLoss) or target.class_counts is None:
+        return np.zeros(k)
+    counts = target.class_counts.astype(np.float64) + 0.5  # smoothed, so no log(0)
+    if isinstance(loss, LogisticLoss):
+        return np.array([np.log(counts[1] / counts[0])])
+    log_prior = np.log(counts / counts.sum())
+    return log_prior - log_prior.mean()
+
+
+def margins_of(
+    batch: SparseBatch, weights: np.ndarray, row_of: np.ndarray | None = None
+) -> np.ndarray:
+    """z = X W[:-1] + W[-1] for every row: shape (n_rows, k).
+
+    A segmented sum with `np.add.reduceat` (exact and much faster than `np.add.at`); empty rows
+    need care because reduceat returns the element at the index instead of zero for them.
+    """
+    n_rows, k = len(batch), weights.shape[1]
+    out = np.zeros((n_rows, k), dtype=np.float64)
+    if batch.nnz:
+        products = batch.values[:, None].astype(np.float64) * weights[batch.indices]
+        starts = batch.indptr[:-1]
+        nonempty = starts < batch.indptr[1:]
+        out[nonempty] = np.add.reduceat(products, starts[nonempty], axis=0)
+    out += weights[-1]
+    return out
+
+
+def _scatter(
+    batch: SparseBatch, gradient: np.ndarray, row_of: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The touched feature indices (sorted, unique) and d loss / d w for each of them."""
+    if batch.nnz == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros((0, gradient.shape[1]))
+    contributions = batch.values[:, None].astype(np.float64) * gradient[row_of]
+    order = np.argsort(batch.indices, kind="stable")
+    sorted_indices = batch.indices[order]
+    starts = np.flatnonzero(np.r_[True, sorted_indices[1:] != sorted_indices[:-1]])
+    return sorted_indices[starts].astype(np.int64), np.add.reduceat(
+        contributions[order], starts, axis=0
+    )
+
+
+# -- feeding mini-batches ---------------------------------------------------------------------
+
+
+def _iterate(chunks: Sequence[SparseBatch]) -> Iterator[SparseBatch]:
+    for position in range(len(chunks)):
+        yield chunks[position]
+
+
+def _mini_batches(
+    chunks: Sequence[SparseBatch], config: SGDConfig, rng: np.random.Generator
+) -> Iterator[SparseBatch]:
+    """Cut the chunks (in pass order, rows shuffled if asked) into `batch_size`-row batches.
+
+    A batch may straddle two chunks, so mini-batches depend only on the row order, not on
+    where the chunk boundaries fall.
+    """
+    order = rng.permutation(len(chunks)) if config.shuffle else range(len(chunks))
+    leftover: SparseBatch | None = None
+    for position in order:
+        chunk = chunks[int(position)]
+        if config.shuffle:
+            chunk = chunk.take(rng.permutation(len(chunk)))
+        start = 0
+        if leftover is not None:
+            start = min(config.batch_size - len(leftover), len(chunk))
+            leftover = concatenate([leftover, row_slice(chunk, 0, start)])
+            if len(leftover) < config.batch_size:
+                continue
+            yield leftover
+            leftover = None
+        while start + config.batch_size <= len(chunk):
+            yield row_slice(chunk, start, start + config.batch_size)
+            start += config.batch_size
+        if start < len(chunk):
+            leftover = row_slice(chunk, start, len(chunk))
+    if leftover is not None and len(leftover):
+        yield leftover
+
+
+def row_slice(batch: SparseBatch, start: int, stop: int) -> SparseBatch:
+    """Rows start..stop-1 as views of the batch's arrays (no copy)."""
+    low, high = int(batch.indptr[start]), int(batch.indptr[stop])
+    return SparseBatch(
+        batch.indptr[start : stop + 1] - low,
+        batch.indices[low:high],
+        batch.values[low:high],
+        batch.y[start:stop],
+        batch.n_features,
+    )
+
+
+def concatenate(batches: Sequence[SparseBatch]) -> SparseBatch:
+    """The rows of several batches, one after the other."""
+    offsets = np.cumsum([0] + [batch.nnz for batch in batches[:-1]])
+    indptr = np.concatenate(
+        [np.zeros(1, dtype=np.int64)]
+        + [batch.indptr[1:] + offset for batch, offset in zip(batches, offsets, strict=True)]
+    )
+    return SparseBatch(
+        indptr.astype(np.int64),
+        np.concatenate([batch.indices for batch in batches]),
+        np.concatenate([batch.values for batch in batches]),
+        np.concatenate([batch.y for batch in batches]),
+        batches[0].n_features,
+    )
