@@ -12,8 +12,9 @@ The console's threshold slider reads two stored structures instead of recomputin
 
 * `threshold_table(...)`: every metric at the 101 thresholds 0.00, 0.01, ... 1.00;
 * `score_counts(...)`: per-bin counts of actual positives and negatives (1000 bins of width
-  0.001), from which `threshold_metrics_from_counts` derives the metrics at any threshold on that
-  grid, exactly, and at a threshold between grid points to within one bin.
+  0.001, plus one for scores of exactly 1), from which `threshold_metrics_from_counts`
+  derives the metrics at any threshold on that grid exactly, and between grid points to within
+  one bin.
 
 Bin edges are `k / bins` (correctly rounded, so `29 / 100 == 0.29`), and a score falls in the bin
 whose left edge is the largest edge <= score, so "score >= edge" and "in a bin from there up" are
@@ -129,57 +130,68 @@ def _thin(x: FloatArray, y: FloatArray, max_points: int) -> IntArray:
 
 
 def _bin_index(s: FloatArray, bins: int) -> IntArray:
-    """The bin [k/bins, (k+1)/bins) holding each score; scores outside [0, 1] go to the ends."""
+    """The bin [k/bins, (k+1)/bins) holding each score, or `bins` for a score >= 1.
+
+    Scores below 0 go to bin 0. Scores of exactly 1 get a bin of their own so that the
+    threshold 1.0 (only those predicted positive) can be read from the counts too.
+    """
     edges = np.arange(bins + 1) / bins
-    return (np.searchsorted(edges, s, side="right") - 1).clip(0, bins - 1)
+    return (np.searchsorted(edges, s, side="right") - 1).clip(0, bins)
 
 
 def score_counts(scores: ArrayLike, labels: ArrayLike, bins: int = COUNT_BINS) -> dict[str, Any]:
-    """Counts of actual positives and negatives per score bin of width 1/bins on [0, 1].
+    """Counts of actual positives and negatives per score bin, for the threshold slider.
 
-    The last bin also holds scores equal to 1.0.
+    `bins + 1` counts per class: bin k < bins holds [k/bins, (k+1)/bins), the last one scores
+    of 1 (and above), so the records with score >= k/bins are exactly those of bins k and up.
 
     >>> score_counts([0.05, 0.5, 1.0], [0, 1, 1], bins=2)
-    {'bins': 2, 'positive': [0, 2], 'negative': [1, 0]}
+    {'bins': 2, 'positive': [0, 1, 1], 'negative': [1, 0, 0]}
     """
     s, y = _as_arrays(scores, labels)
     index = _bin_index(s, bins)
-    positive = np.bincount(index[y], minlength=bins)
-    negative = np.bincount(index[~y], minlength=bins)
+    positive = np.bincount(index[y], minlength=bins + 1)
+    negative = np.bincount(index[~y], minlength=bins + 1)
     return {"bins": bins, "positive": positive.tolist(), "negative": negative.tolist()}
 
 
-def score_histograms(
-    scores: ArrayLike, labels: ArrayLike, bins: int = HISTOGRAM_BINS
-) -> dict[str, Any]:
-    """The threshold page's two overlaid histograms: scores of actual 1s and actual 0s.
-
-    >>> score_histograms([0.05, 0.5, 1.0], [0, 1, 1], bins=2)["edges"]
-    [0.0, 0.5, 1.0]
-    """
-    counts = score_counts(scores, labels, bins)
-    return {"edges": (np.arange(bins + 1) / bins).tolist(), **counts}
-
-
 def fold_counts(counts: dict[str, Any], bins: int) -> dict[str, Any]:
-    """Fold `score_counts` into fewer bins (bins must divide the stored number of bins).
+    """Fold `score_counts` into a histogram of `bins` bins on [0, 1], the last bin closed.
 
-    >>> fold_counts({"bins": 4, "positive": [1, 2, 3, 4], "negative": [0, 0, 1, 1]}, 2)
-    {'bins': 2, 'positive': [3, 7], 'negative': [0, 2]}
+    `bins` must divide the stored number of bins; the scores of 1 join the last bin.
+
+    >>> fold_counts({"bins": 4, "positive": [1, 2, 3, 4, 5], "negative": [0, 0, 1, 1, 0]}, 2)
+    {'bins': 2, 'positive': [3, 12], 'negative': [0, 2]}
     """
     stored = int(counts["bins"])
     if stored % bins:
         raise ValueError(f"cannot fold {stored} bins into {bins}")
-    group = stored // bins
 
     def fold(values: list[int]) -> list[int]:
-        return np.asarray(values, dtype=np.int64).reshape(bins, group).sum(axis=1).tolist()
+        v = np.asarray(values, dtype=np.int64)
+        folded = v[:stored].reshape(bins, stored // bins).sum(axis=1)
+        folded[-1] += v[stored:].sum()
+        return folded.tolist()
 
     return {
         "bins": bins,
         "positive": fold(counts["positive"]),
         "negative": fold(counts["negative"]),
     }
+
+
+def score_histograms(
+    scores: ArrayLike, labels: ArrayLike, bins: int = HISTOGRAM_BINS
+) -> dict[str, Any]:
+    """The threshold page's two overlaid histograms: scores of actual 1s and actual 0s, in
+    `bins` bins of [0, 1] (the last one closed, scores outside [0, 1] in the end bins).
+
+    >>> score_histograms([0.05, 0.5, 1.0], [0, 1, 1], bins=2)
+    {'bins': 2, 'positive': [0, 2], 'negative': [1, 0], 'edges': [0.0, 0.5, 1.0]}
+    """
+    histograms = fold_counts(score_counts(scores, labels, bins), bins)
+    histograms["edges"] = (np.arange(bins + 1) / bins).tolist()
+    return histograms
 
 
 def metrics_from_confusion(
@@ -278,6 +290,7 @@ def threshold_metrics_from_counts(counts: dict[str, Any], threshold: float) -> d
     1
     """
     bins = int(counts["bins"])
+    # bin `bins` holds the scores of 1, so a threshold of 1 (or above) reads just that bin
     first_bin = min(max(int(np.ceil(round(threshold * bins, 9))), 0), bins)
     positive = np.asarray(counts["positive"], dtype=np.int64)
     negative = np.asarray(counts["negative"], dtype=np.int64)

@@ -1,0 +1,246 @@
+"""Evaluate a trained model on a datasource (reference section 7), in AML's shape.
+
+`evaluate_model(model, files, schema, fmt, ...)` reads the datasource with `TypedReader`, scores
+each chunk, and returns:
+
+    {
+      "MLModelType": "BINARY",
+      "PerformanceMetrics": {"Properties": {"BinaryAUC": "0.9361..."}},   # values are strings
+      "Baseline": {"Properties": {"BinaryAUC": "0.5"}},
+      "TotalRecordCount": 1000,      # records the rearrangement selected
+      "RecordCount": 990,            # records the metrics were computed on
+      "InvalidRecordCount": 10,      # invalid records and records without a target value
+      "Alerts": [{"name", "ok", "message"} x 5],
+      "Details": {...}               # binary_details / multiclass_details / regression_details
+    }
+
+The metric keys are `BinaryAUC`, `MulticlassAvgFScore` and `RegressionRMSE`. A record whose target
+is missing cannot be scored against anything: it is left out, reported to `on_invalid` and
+counted as invalid (so the "all records used" alert fires), as AML does.
+
+The model needs `model_type`, `classes` (MULTICLASS), `score_threshold` (BINARY, default 0.5),
+`training_class_counts` (BINARY/MULTICLASS baselines) and `training_target_mean` (REGRESSION).
+`scorer(model, frame)` defaults to `mlcore.predict.score_frame`: P(1) of shape (n,) for BINARY,
+probabilities (n, k) in `model.classes` order for MULTICLASS, predictions (n,) for REGRESSION.
+
+`training_info` (all keys optional) feeds the alerts: `training_datasource_id`,
+`evaluation_datasource_id`, `training_records`, `training_schema` (default `model.schema`),
+`training_target_distribution` (default: from `model.training_class_counts`, or for REGRESSION
+from `training_target_mean` and `model.training_target_std` when the model has it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlcore.errors import DataError
+from mlcore.io.csvreader import CsvFormat, InvalidRecord, ProgressCallback
+from mlcore.io.dataset import DEFAULT_MAX_INVALID, TypedChunk, TypedReader
+from mlcore.io.files import DataFile
+from mlcore.io.rearrangement import Rearrangement
+from mlcore.metrics.alerts import (
+    categorical_distribution,
+    evaluation_alerts,
+    numeric_distribution,
+)
+from mlcore.metrics.baselines import (
+    baseline_binary_auc,
+    baseline_multiclass_f1,
+    baseline_regression_rmse,
+)
+from mlcore.metrics.binary import binary_details
+from mlcore.metrics.multiclass import multiclass_details, predicted_labels
+from mlcore.metrics.regression import regression_details
+from mlcore.schema.model import ModelType, Schema
+
+Scorer = Callable[[Any, pd.DataFrame], Any]
+
+METRIC_KEYS = {
+    ModelType.BINARY: "BinaryAUC",
+    ModelType.MULTICLASS: "MulticlassAvgFScore",
+    ModelType.REGRESSION: "RegressionRMSE",
+}
+
+
+@dataclass
+class _Collected:
+    """Truth and model output of every scored record, gathered chunk by chunk."""
+
+    truth: list[np.ndarray] = field(default_factory=list)
+    output: list[np.ndarray] = field(default_factory=list)
+    missing_target: int = 0
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        if not self.truth:
+            return np.array([]), np.array([])
+        return np.concatenate(self.truth), np.concatenate(self.output)
+
+
+def evaluate_model(
+    model: Any,
+    files: Sequence[DataFile],
+    schema: Schema,
+    fmt: CsvFormat,
+    *,
+    rearrangement: Rearrangement | None = None,
+    progress: ProgressCallback | None = None,
+    on_invalid: Callable[[InvalidRecord], None] | None = None,
+    training_info: Mapping[str, Any] | None = None,
+    scorer: Scorer | None = None,
+    max_invalid: int = DEFAULT_MAX_INVALID,
+) -> dict[str, Any]:
+    """Score the datasource and compute AML's evaluation (see the module docstring).
+
+    >>> result = evaluate_model(model, files, schema, CsvFormat())      # doctest: +SKIP
+    >>> result["PerformanceMetrics"]["Properties"]["BinaryAUC"]        # doctest: +SKIP
+    '0.9361823'
+    """
+    model_type = ModelType(str(model.model_type))
+    if schema.target is None:
+        raise DataError("the evaluation datasource has no target attribute")
+    score = scorer if scorer is not None else _default_scorer()
+    reader = TypedReader(
+        files,
+        schema,
+        fmt,
+        rearrangement=rearrangement,
+        max_invalid=max_invalid,
+        on_invalid=on_invalid,
+        progress=progress,
+    )
+    collected = _Collected()
+    for chunk in reader:
+        _collect(chunk, schema.target, model, model_type, score, collected, on_invalid)
+    truth, output = collected.arrays()
+    if truth.size == 0:
+        raise DataError("no record of the evaluation data has a target value to compare with")
+    invalid = reader.invalid_count + collected.missing_target
+    metric, baseline, details = _metrics(model, model_type, truth, output)
+    return {
+        "MLModelType": model_type.value,
+        "PerformanceMetrics": {"Properties": {METRIC_KEYS[model_type]: _aml_number(metric)}},
+        "Baseline": {"Properties": {METRIC_KEYS[model_type]: _aml_number(baseline)}},
+        "TotalRecordCount": int(reader.records_selected),
+        "RecordCount": int(truth.size),
+        "InvalidRecordCount": int(invalid),
+        "Alerts": _alerts(model, model_type, schema, truth, invalid, training_info or {}),
+        "Details": details,
+    }
+
+
+def _default_scorer() -> Scorer:
+    # imported here so the metrics work (and test) without the scoring package
+    from mlcore.predict import score_frame
+
+    return score_frame  # type: ignore[no-any-return]
+
+
+def _collect(
+    chunk: TypedChunk,
+    target: str,
+    model: Any,
+    model_type: ModelType,
+    score: Scorer,
+    collected: _Collected,
+    on_invalid: Callable[[InvalidRecord], None] | None,
+) -> None:
+    """Drop (and report) records without a target, score the rest, keep truth and output."""
+    values = chunk.frame[target].to_numpy()
+    if model_type is ModelType.MULTICLASS:
+        present = values.astype(str) != ""
+    else:
+        present = ~np.isnan(values.astype(np.float64))
+    _report_missing_targets(chunk, target, present, on_invalid)
+    collected.missing_target += int(np.count_nonzero(~present))
+    if not present.any():
+        return
+    frame = chunk.frame[present].reset_index(drop=True)
+    output = np.asarray(score(model, frame))
+    if model_type is ModelType.MULTICLASS:
+        collected.truth.append(values[present].astype(str))
+        collected.output.append(predicted_labels(output, [str(c) for c in model.classes]))
+    else:
+        collected.truth.append(values[present].astype(np.float64))
+        collected.output.append(output.astype(np.float64).ravel())
+
+
+def _report_missing_targets(
+    chunk: TypedChunk,
+    target: str,
+    present: np.ndarray,
+    on_invalid: Callable[[InvalidRecord], None] | None,
+) -> None:
+    if on_invalid is None:
+        return
+    for line in chunk.line_numbers[~present].tolist():
+        on_invalid(InvalidRecord(chunk.file_name, int(line), target, "the target value is missing"))
+
+
+def _metrics(
+    model: Any, model_type: ModelType, truth: np.ndarray, output: np.ndarray
+) -> tuple[float, float, dict[str, Any]]:
+    """The headline metric, its baseline and the details for the pages."""
+    if model_type is ModelType.BINARY:
+        threshold = float(getattr(model, "score_threshold", 0.5) or 0.5)
+        details = binary_details(output, truth, threshold)
+        return details["auc"], baseline_binary_auc(), details
+    if model_type is ModelType.MULTICLASS:
+        details = multiclass_details(truth, output)
+        counts = {str(k): int(v) for k, v in dict(model.training_class_counts).items()}
+        return details["macro_f1"], baseline_multiclass_f1(counts, truth), details
+    details = regression_details(truth, output)
+    baseline = baseline_regression_rmse(float(model.training_target_mean), truth)
+    return details["rmse"], baseline, details
+
+
+def _alerts(
+    model: Any,
+    model_type: ModelType,
+    schema: Schema,
+    truth: np.ndarray,
+    invalid: int,
+    info: Mapping[str, Any],
+) -> list[dict[str, Any]]:
+    return evaluation_alerts(
+        info.get("training_datasource_id"),
+        info.get("evaluation_datasource_id"),
+        info.get("training_records"),
+        int(truth.size),
+        info.get("training_schema", getattr(model, "schema", None)),
+        schema,
+        invalid,
+        info.get("training_target_distribution", _training_distribution(model, model_type)),
+        _evaluation_distribution(model_type, truth),
+    )
+
+
+def _training_distribution(model: Any, model_type: ModelType) -> dict[str, Any] | None:
+    if model_type is ModelType.REGRESSION:
+        std = getattr(model, "training_target_std", None)
+        mean = getattr(model, "training_target_mean", None)
+        if std is None or mean is None:
+            return None
+        return {"kind": "numeric", "count": 0, "mean": float(mean), "std": float(std)}
+    counts = getattr(model, "training_class_counts", None)
+    if not counts:
+        return None
+    return {"kind": "categorical", "counts": {str(k): int(v) for k, v in dict(counts).items()}}
+
+
+def _evaluation_distribution(model_type: ModelType, truth: np.ndarray) -> dict[str, Any]:
+    if model_type is ModelType.REGRESSION:
+        return numeric_distribution(truth)
+    if model_type is ModelType.BINARY:
+        # the binary target reads as 0.0/1.0; training counts are keyed "0"/"1"
+        return categorical_distribution(truth.astype(np.int64).astype(str))
+    return categorical_distribution(truth)
+
+
+def _aml_number(value: float) -> str:
+    """AML returns metrics as strings; the shortest text that reads back as the same float."""
+    return repr(float(value))
