@@ -28,7 +28,12 @@ def upload_key_for(user_id: int, token: str, filename: str) -> str:
 
 def upload_belongs_to(key: str, user_id: int) -> bool:
     parts = key.split("/")
-    return len(parts) == 4 and parts[0] == UPLOAD_PREFIX and parts[1] == str(user_id) and ".." not in parts
+    return (
+        len(parts) == 4
+        and parts[0] == UPLOAD_PREFIX
+        and parts[1] == str(user_id)
+        and ".." not in parts
+    )
 
 
 def upload_data_file(key: str, display_name: str | None = None) -> DataFile:

@@ -16,6 +16,7 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
 
+from console import dependencies
 from console.models import ALL_OBJECT_TYPES, AMLObject, Status
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,8 @@ def complete(obj: AMLObject, *, compute_time_ms: int | None = None, **fields: An
         )
     )
     _refresh(obj)
+    if done:
+        dependencies.release_dependents(obj)
     return bool(done)
 
 
@@ -74,6 +77,8 @@ def fail(obj: AMLObject, message: str) -> bool:
     if done:
         append_log(obj, f"FAILED: {message}")
     _refresh(obj)
+    if done:
+        dependencies.fail_dependents(obj)
     return bool(done)
 
 
@@ -81,6 +86,7 @@ def mark_deleted(obj: AMLObject) -> None:
     """Any status → DELETED (AML keeps deleted objects readable)."""
     type(obj).objects.filter(pk=obj.pk).update(status=Status.DELETED, updated_at=timezone.now())
     _refresh(obj)
+    dependencies.fail_dependents(obj)
 
 
 def append_log(obj: AMLObject, text: str) -> None:

@@ -149,7 +149,10 @@ AML_DATA_S3_ENDPOINT_URL = env_str("AML_DATA_S3_ENDPOINT_URL", env_str("AML_S3_E
 
 # Server-side folders a datasource may read from; nothing outside them is ever opened.
 AML_DATA_ROOTS = [
-    p.resolve() for p in env_paths("AML_DATA_ROOTS", [DATA_DIR / "datasets", BASE_DIR.parent / "shared" / "data"])
+    p.resolve()
+    for p in env_paths(
+        "AML_DATA_ROOTS", [DATA_DIR / "datasets", BASE_DIR.parent / "shared" / "data"]
+    )
 ]
 
 # --- Uploads: streamed to disk past 2.5 MB, refused past the limit ------------------------------

@@ -7,7 +7,6 @@ from django.urls import include, path
 
 from console.views import dashboard, datasource_wizard, datasources, objects
 
-
 console_patterns = [
     path("", dashboard.dashboard, name="dashboard"),
     path("objects/rows/", dashboard.dashboard_rows, name="dashboard-rows"),
@@ -16,24 +15,64 @@ console_patterns = [
     path("datasources/new/", datasource_wizard.wizard_input, name="datasource-create"),
     path("datasources/new/upload/", datasource_wizard.wizard_upload, name="datasource-upload"),
     path("datasources/new/verify/", datasource_wizard.wizard_verify, name="datasource-verify"),
-    path("datasources/new/<str:draft>/schema/", datasource_wizard.wizard_schema, name="datasource-wizard-schema"),
-    path("datasources/new/<str:draft>/schema.json", datasource_wizard.wizard_schema_download, name="datasource-wizard-schema-json"),
-    path("datasources/new/<str:draft>/target/", datasource_wizard.wizard_target, name="datasource-wizard-target"),
-    path("datasources/new/<str:draft>/row-id/", datasource_wizard.wizard_row_id, name="datasource-wizard-row-id"),
-    path("datasources/new/<str:draft>/review/", datasource_wizard.wizard_review, name="datasource-wizard-review"),
+    path(
+        "datasources/new/<str:draft>/schema/",
+        datasource_wizard.wizard_schema,
+        name="datasource-wizard-schema",
+    ),
+    path(
+        "datasources/new/<str:draft>/schema.json",
+        datasource_wizard.wizard_schema_download,
+        name="datasource-wizard-schema-json",
+    ),
+    path(
+        "datasources/new/<str:draft>/target/",
+        datasource_wizard.wizard_target,
+        name="datasource-wizard-target",
+    ),
+    path(
+        "datasources/new/<str:draft>/row-id/",
+        datasource_wizard.wizard_row_id,
+        name="datasource-wizard-row-id",
+    ),
+    path(
+        "datasources/new/<str:draft>/review/",
+        datasource_wizard.wizard_review,
+        name="datasource-wizard-review",
+    ),
     # A datasource's pages.
     path("datasources/<str:entity_id>/", datasources.datasource_detail, name="datasource-detail"),
-    path("datasources/<str:entity_id>/status/", datasources.datasource_status, name="datasource-status"),
+    path(
+        "datasources/<str:entity_id>/status/",
+        datasources.datasource_status,
+        name="datasource-status",
+    ),
     path("datasources/<str:entity_id>/log/", datasources.datasource_log, name="datasource-log"),
-    path("datasources/<str:entity_id>/schema.json", datasources.datasource_schema, name="datasource-schema"),
-    path("datasources/<str:entity_id>/rename/", datasources.datasource_rename, name="datasource-rename"),
+    path(
+        "datasources/<str:entity_id>/schema.json",
+        datasources.datasource_schema,
+        name="datasource-schema",
+    ),
+    path(
+        "datasources/<str:entity_id>/rename/",
+        datasources.datasource_rename,
+        name="datasource-rename",
+    ),
     path("datasources/<str:entity_id>/tags/", datasources.datasource_tags, name="datasource-tags"),
-    path("datasources/<str:entity_id>/delete/", datasources.datasource_delete, name="datasource-delete"),
+    path(
+        "datasources/<str:entity_id>/delete/",
+        datasources.datasource_delete,
+        name="datasource-delete",
+    ),
     path("datasources/<str:entity_id>/copy/", datasources.datasource_copy, name="datasource-copy"),
     # Models, evaluations and batch predictions get full pages in later issues.
     path("models/<str:entity_id>/", objects.ml_model_detail, name="mlmodel-detail"),
     path("evaluations/<str:entity_id>/", objects.evaluation_detail, name="evaluation-detail"),
-    path("batch-predictions/<str:entity_id>/", objects.batch_prediction_detail, name="batchprediction-detail"),
+    path(
+        "batch-predictions/<str:entity_id>/",
+        objects.batch_prediction_detail,
+        name="batchprediction-detail",
+    ),
 ]
 
 urlpatterns = [

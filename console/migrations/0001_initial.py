@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,148 +15,384 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='DataSource',
+            name="DataSource",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('entity_id', models.CharField(max_length=64, validators=[django.core.validators.RegexValidator('^[A-Za-z0-9_.-]{1,64}$', "An id is 1 to 64 letters, digits, '_', '.' or '-'.")])),
-                ('name', models.CharField(blank=True, max_length=1024)),
-                ('status', models.CharField(choices=[('PENDING', 'Pending'), ('INPROGRESS', 'In progress'), ('COMPLETED', 'Completed'), ('FAILED', 'Failed'), ('DELETED', 'Deleted')], db_index=True, default='PENDING', max_length=16)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('heartbeat_at', models.DateTimeField(blank=True, null=True)),
-                ('compute_time', models.BigIntegerField(blank=True, help_text='CPU milliseconds', null=True)),
-                ('message', models.TextField(blank=True)),
-                ('log', models.TextField(blank=True)),
-                ('tags', models.JSONField(blank=True, default=dict)),
-                ('progress', models.JSONField(blank=True, default=dict)),
-                ('source_kind', models.CharField(choices=[('s3', 'Amazon S3'), ('path', 'Server path'), ('upload', 'Uploaded file')], max_length=8)),
-                ('data_location_s3', models.CharField(max_length=2048)),
-                ('original_filename', models.CharField(blank=True, max_length=512)),
-                ('data_schema', models.JSONField(default=dict)),
-                ('csv_delimiter', models.CharField(default=',', max_length=1)),
-                ('data_rearrangement', models.TextField(blank=True)),
-                ('compute_statistics', models.BooleanField(default=True)),
-                ('data_size_in_bytes', models.BigIntegerField(blank=True, null=True)),
-                ('number_of_files', models.IntegerField(blank=True, null=True)),
-                ('records_count', models.BigIntegerField(blank=True, null=True)),
-                ('invalid_records_count', models.BigIntegerField(blank=True, null=True)),
-                ('statistics', models.JSONField(blank=True, null=True)),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "entity_id",
+                    models.CharField(
+                        max_length=64,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Za-z0-9_.-]{1,64}$",
+                                "An id is 1 to 64 letters, digits, '_', '.' or '-'.",
+                            )
+                        ],
+                    ),
+                ),
+                ("name", models.CharField(blank=True, max_length=1024)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("PENDING", "Pending"),
+                            ("INPROGRESS", "In progress"),
+                            ("COMPLETED", "Completed"),
+                            ("FAILED", "Failed"),
+                            ("DELETED", "Deleted"),
+                        ],
+                        db_index=True,
+                        default="PENDING",
+                        max_length=16,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("heartbeat_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "compute_time",
+                    models.BigIntegerField(blank=True, help_text="CPU milliseconds", null=True),
+                ),
+                ("message", models.TextField(blank=True)),
+                ("log", models.TextField(blank=True)),
+                ("tags", models.JSONField(blank=True, default=dict)),
+                ("progress", models.JSONField(blank=True, default=dict)),
+                (
+                    "source_kind",
+                    models.CharField(
+                        choices=[
+                            ("s3", "Amazon S3"),
+                            ("path", "Server path"),
+                            ("upload", "Uploaded file"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                ("data_location_s3", models.CharField(max_length=2048)),
+                ("original_filename", models.CharField(blank=True, max_length=512)),
+                ("data_schema", models.JSONField(default=dict)),
+                ("csv_delimiter", models.CharField(default=",", max_length=1)),
+                ("data_rearrangement", models.TextField(blank=True)),
+                ("compute_statistics", models.BooleanField(default=True)),
+                ("data_size_in_bytes", models.BigIntegerField(blank=True, null=True)),
+                ("number_of_files", models.IntegerField(blank=True, null=True)),
+                ("records_count", models.BigIntegerField(blank=True, null=True)),
+                ("invalid_records_count", models.BigIntegerField(blank=True, null=True)),
+                ("statistics", models.JSONField(blank=True, null=True)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
-                'abstract': False,
+                "ordering": ["-created_at"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='MLModel',
+            name="MLModel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('entity_id', models.CharField(max_length=64, validators=[django.core.validators.RegexValidator('^[A-Za-z0-9_.-]{1,64}$', "An id is 1 to 64 letters, digits, '_', '.' or '-'.")])),
-                ('name', models.CharField(blank=True, max_length=1024)),
-                ('status', models.CharField(choices=[('PENDING', 'Pending'), ('INPROGRESS', 'In progress'), ('COMPLETED', 'Completed'), ('FAILED', 'Failed'), ('DELETED', 'Deleted')], db_index=True, default='PENDING', max_length=16)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('heartbeat_at', models.DateTimeField(blank=True, null=True)),
-                ('compute_time', models.BigIntegerField(blank=True, help_text='CPU milliseconds', null=True)),
-                ('message', models.TextField(blank=True)),
-                ('log', models.TextField(blank=True)),
-                ('tags', models.JSONField(blank=True, default=dict)),
-                ('progress', models.JSONField(blank=True, default=dict)),
-                ('ml_model_type', models.CharField(choices=[('BINARY', 'Binary'), ('MULTICLASS', 'Multiclass'), ('REGRESSION', 'Regression')], max_length=16)),
-                ('algorithm', models.CharField(default='sgd', max_length=16)),
-                ('training_parameters', models.JSONField(blank=True, default=dict)),
-                ('recipe', models.TextField(blank=True)),
-                ('score_threshold', models.FloatField(default=0.5)),
-                ('score_threshold_last_updated_at', models.DateTimeField(blank=True, null=True)),
-                ('size_in_bytes', models.BigIntegerField(blank=True, null=True)),
-                ('artifact_key', models.CharField(blank=True, max_length=1024)),
-                ('insights', models.JSONField(blank=True, null=True)),
-                ('endpoint_status', models.CharField(choices=[('NONE', 'None'), ('READY', 'Ready'), ('UPDATING', 'Updating'), ('FAILED', 'Failed')], default='NONE', max_length=16)),
-                ('endpoint_created_at', models.DateTimeField(blank=True, null=True)),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('training_data_source', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='ml_models', to='console.datasource')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "entity_id",
+                    models.CharField(
+                        max_length=64,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Za-z0-9_.-]{1,64}$",
+                                "An id is 1 to 64 letters, digits, '_', '.' or '-'.",
+                            )
+                        ],
+                    ),
+                ),
+                ("name", models.CharField(blank=True, max_length=1024)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("PENDING", "Pending"),
+                            ("INPROGRESS", "In progress"),
+                            ("COMPLETED", "Completed"),
+                            ("FAILED", "Failed"),
+                            ("DELETED", "Deleted"),
+                        ],
+                        db_index=True,
+                        default="PENDING",
+                        max_length=16,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("heartbeat_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "compute_time",
+                    models.BigIntegerField(blank=True, help_text="CPU milliseconds", null=True),
+                ),
+                ("message", models.TextField(blank=True)),
+                ("log", models.TextField(blank=True)),
+                ("tags", models.JSONField(blank=True, default=dict)),
+                ("progress", models.JSONField(blank=True, default=dict)),
+                (
+                    "ml_model_type",
+                    models.CharField(
+                        choices=[
+                            ("BINARY", "Binary"),
+                            ("MULTICLASS", "Multiclass"),
+                            ("REGRESSION", "Regression"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("algorithm", models.CharField(default="sgd", max_length=16)),
+                ("training_parameters", models.JSONField(blank=True, default=dict)),
+                ("recipe", models.TextField(blank=True)),
+                ("score_threshold", models.FloatField(default=0.5)),
+                ("score_threshold_last_updated_at", models.DateTimeField(blank=True, null=True)),
+                ("size_in_bytes", models.BigIntegerField(blank=True, null=True)),
+                ("artifact_key", models.CharField(blank=True, max_length=1024)),
+                ("insights", models.JSONField(blank=True, null=True)),
+                (
+                    "endpoint_status",
+                    models.CharField(
+                        choices=[
+                            ("NONE", "None"),
+                            ("READY", "Ready"),
+                            ("UPDATING", "Updating"),
+                            ("FAILED", "Failed"),
+                        ],
+                        default="NONE",
+                        max_length=16,
+                    ),
+                ),
+                ("endpoint_created_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "training_data_source",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="ml_models",
+                        to="console.datasource",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
-                'abstract': False,
+                "ordering": ["-created_at"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='Evaluation',
+            name="Evaluation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('entity_id', models.CharField(max_length=64, validators=[django.core.validators.RegexValidator('^[A-Za-z0-9_.-]{1,64}$', "An id is 1 to 64 letters, digits, '_', '.' or '-'.")])),
-                ('name', models.CharField(blank=True, max_length=1024)),
-                ('status', models.CharField(choices=[('PENDING', 'Pending'), ('INPROGRESS', 'In progress'), ('COMPLETED', 'Completed'), ('FAILED', 'Failed'), ('DELETED', 'Deleted')], db_index=True, default='PENDING', max_length=16)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('heartbeat_at', models.DateTimeField(blank=True, null=True)),
-                ('compute_time', models.BigIntegerField(blank=True, help_text='CPU milliseconds', null=True)),
-                ('message', models.TextField(blank=True)),
-                ('log', models.TextField(blank=True)),
-                ('tags', models.JSONField(blank=True, default=dict)),
-                ('progress', models.JSONField(blank=True, default=dict)),
-                ('performance_metrics', models.JSONField(blank=True, null=True)),
-                ('details', models.JSONField(blank=True, null=True)),
-                ('evaluation_data_source', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='evaluations', to='console.datasource')),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('ml_model', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='evaluations', to='console.mlmodel')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "entity_id",
+                    models.CharField(
+                        max_length=64,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Za-z0-9_.-]{1,64}$",
+                                "An id is 1 to 64 letters, digits, '_', '.' or '-'.",
+                            )
+                        ],
+                    ),
+                ),
+                ("name", models.CharField(blank=True, max_length=1024)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("PENDING", "Pending"),
+                            ("INPROGRESS", "In progress"),
+                            ("COMPLETED", "Completed"),
+                            ("FAILED", "Failed"),
+                            ("DELETED", "Deleted"),
+                        ],
+                        db_index=True,
+                        default="PENDING",
+                        max_length=16,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("heartbeat_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "compute_time",
+                    models.BigIntegerField(blank=True, help_text="CPU milliseconds", null=True),
+                ),
+                ("message", models.TextField(blank=True)),
+                ("log", models.TextField(blank=True)),
+                ("tags", models.JSONField(blank=True, default=dict)),
+                ("progress", models.JSONField(blank=True, default=dict)),
+                ("performance_metrics", models.JSONField(blank=True, null=True)),
+                ("details", models.JSONField(blank=True, null=True)),
+                (
+                    "evaluation_data_source",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="evaluations",
+                        to="console.datasource",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "ml_model",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="evaluations",
+                        to="console.mlmodel",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
-                'abstract': False,
+                "ordering": ["-created_at"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='BatchPrediction',
+            name="BatchPrediction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('entity_id', models.CharField(max_length=64, validators=[django.core.validators.RegexValidator('^[A-Za-z0-9_.-]{1,64}$', "An id is 1 to 64 letters, digits, '_', '.' or '-'.")])),
-                ('name', models.CharField(blank=True, max_length=1024)),
-                ('status', models.CharField(choices=[('PENDING', 'Pending'), ('INPROGRESS', 'In progress'), ('COMPLETED', 'Completed'), ('FAILED', 'Failed'), ('DELETED', 'Deleted')], db_index=True, default='PENDING', max_length=16)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('heartbeat_at', models.DateTimeField(blank=True, null=True)),
-                ('compute_time', models.BigIntegerField(blank=True, help_text='CPU milliseconds', null=True)),
-                ('message', models.TextField(blank=True)),
-                ('log', models.TextField(blank=True)),
-                ('tags', models.JSONField(blank=True, default=dict)),
-                ('progress', models.JSONField(blank=True, default=dict)),
-                ('output_uri', models.CharField(max_length=2048)),
-                ('total_record_count', models.BigIntegerField(blank=True, null=True)),
-                ('invalid_record_count', models.BigIntegerField(blank=True, null=True)),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('batch_prediction_data_source', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='batch_predictions', to='console.datasource')),
-                ('ml_model', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='batch_predictions', to='console.mlmodel')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "entity_id",
+                    models.CharField(
+                        max_length=64,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Za-z0-9_.-]{1,64}$",
+                                "An id is 1 to 64 letters, digits, '_', '.' or '-'.",
+                            )
+                        ],
+                    ),
+                ),
+                ("name", models.CharField(blank=True, max_length=1024)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("PENDING", "Pending"),
+                            ("INPROGRESS", "In progress"),
+                            ("COMPLETED", "Completed"),
+                            ("FAILED", "Failed"),
+                            ("DELETED", "Deleted"),
+                        ],
+                        db_index=True,
+                        default="PENDING",
+                        max_length=16,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("heartbeat_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "compute_time",
+                    models.BigIntegerField(blank=True, help_text="CPU milliseconds", null=True),
+                ),
+                ("message", models.TextField(blank=True)),
+                ("log", models.TextField(blank=True)),
+                ("tags", models.JSONField(blank=True, default=dict)),
+                ("progress", models.JSONField(blank=True, default=dict)),
+                ("output_uri", models.CharField(max_length=2048)),
+                ("total_record_count", models.BigIntegerField(blank=True, null=True)),
+                ("invalid_record_count", models.BigIntegerField(blank=True, null=True)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "batch_prediction_data_source",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="batch_predictions",
+                        to="console.datasource",
+                    ),
+                ),
+                (
+                    "ml_model",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="batch_predictions",
+                        to="console.mlmodel",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
-                'abstract': False,
+                "ordering": ["-created_at"],
+                "abstract": False,
             },
         ),
         migrations.AddConstraint(
-            model_name='datasource',
-            constraint=models.UniqueConstraint(fields=('owner', 'entity_id'), name='datasource_unique_id'),
+            model_name="datasource",
+            constraint=models.UniqueConstraint(
+                fields=("owner", "entity_id"), name="datasource_unique_id"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='mlmodel',
-            constraint=models.UniqueConstraint(fields=('owner', 'entity_id'), name='mlmodel_unique_id'),
+            model_name="mlmodel",
+            constraint=models.UniqueConstraint(
+                fields=("owner", "entity_id"), name="mlmodel_unique_id"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='evaluation',
-            constraint=models.UniqueConstraint(fields=('owner', 'entity_id'), name='evaluation_unique_id'),
+            model_name="evaluation",
+            constraint=models.UniqueConstraint(
+                fields=("owner", "entity_id"), name="evaluation_unique_id"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='batchprediction',
-            constraint=models.UniqueConstraint(fields=('owner', 'entity_id'), name='batchprediction_unique_id'),
+            model_name="batchprediction",
+            constraint=models.UniqueConstraint(
+                fields=("owner", "entity_id"), name="batchprediction_unique_id"
+            ),
         ),
     ]

@@ -66,9 +66,13 @@ def delete(model: type[T], owner: object, entity_id: str) -> T:
 def validate_tags(tags: dict[str, str]) -> None:
     for key, value in tags.items():
         if not TAG_KEY_RE.match(key) or key.lower().startswith("aws:"):
-            raise InvalidTag(f"Tag key {key!r} is not allowed (1–128 letters, digits, spaces, _.:/=+-@; no 'aws:').")
+            raise InvalidTag(
+                f"Tag key {key!r} is not allowed (1–128 letters, digits, spaces, _.:/=+-@; no 'aws:')."
+            )
         if not TAG_VALUE_RE.match(value or ""):
-            raise InvalidTag(f"Tag value {value!r} for {key!r} is not allowed (up to 256 characters).")
+            raise InvalidTag(
+                f"Tag value {value!r} for {key!r} is not allowed (up to 256 characters)."
+            )
 
 
 @transaction.atomic
@@ -93,3 +97,7 @@ def delete_tags(model: type[T], owner: object, entity_id: str, keys: list[str]) 
     obj.tags = {k: v for k, v in obj.tags.items() if k not in set(keys)}
     obj.save(update_fields=["tags", "updated_at"])
     return obj
+
+
+def log_created(obj: AMLObject, text: str) -> None:
+    lifecycle.append_log(obj, f"Created: {text}.")

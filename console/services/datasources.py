@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
-from console import datafiles
+from console import datafiles, dependencies
 from console.models import DataSource, Status
 from mlcore.errors import LocationError, MLCoreError, RearrangementError, SchemaError
 from mlcore.io.csvreader import sniff
@@ -114,8 +114,15 @@ def create_data_source_from_s3(
             return _same_request_or_mismatch(existing, fields)
         ds = DataSource.objects.create(owner=owner, entity_id=entity_id, **fields)
         _log_creation(ds, files, notes=list(sniffed.notes))
-        transaction.on_commit(lambda: _enqueue_statistics(ds.pk))
+        dependencies.enqueue(ds)
     return ds
+
+
+def data_location_of(ds: DataSource) -> str:
+    """The DataLocationS3 value that reads the same data again (e.g. for a split)."""
+    if ds.source_kind == DataSource.SourceKind.UPLOAD:
+        return UPLOAD_SCHEME + ds.data_location_s3
+    return ds.data_location_s3
 
 
 def update_data_source(owner: Any, data_source_id: str, data_source_name: str) -> DataSource:
@@ -193,12 +200,6 @@ def _log_creation(ds: DataSource, files: list[Any], *, notes: list[str]) -> None
     if ds.data_rearrangement:
         lines.append(f"Data rearrangement: {ds.data_rearrangement}")
     lifecycle.append_log(ds, "\n".join(lines))
-
-
-def _enqueue_statistics(pk: int) -> None:
-    from console.tasks import compute_data_source_statistics
-
-    compute_data_source_statistics.delay(pk)
 
 
 def schema_json_for(ds: DataSource) -> str:

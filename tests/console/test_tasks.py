@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+import console.jobs.statistics as statistics_job
 from console import lifecycle, tasks
 from console.models import DataSource, Status
 from console.services.datasources import create_data_source_from_s3
@@ -182,7 +183,9 @@ def test_it_fails_a_datasource_with_too_many_invalid_records(
     path = write_csv(datasets, text=SMALL_CSV + bad_rows)
     ds = create(owner, path, SMALL_SCHEMA)
     monkeypatch.setattr(
-        tasks, "compute_statistics", functools.partial(real_compute_statistics, max_invalid=3)
+        statistics_job,
+        "compute_statistics",
+        functools.partial(real_compute_statistics, max_invalid=3),
     )
 
     outcome, ds = run(ds)
@@ -262,7 +265,7 @@ def test_it_fails_with_an_internal_error_when_the_engine_crashes(
     def explode(*args: Any, **kwargs: Any) -> dict[str, Any]:
         raise RuntimeError("division by zebra")
 
-    monkeypatch.setattr(tasks, "compute_statistics", explode)
+    monkeypatch.setattr(statistics_job, "compute_statistics", explode)
     ds = create(owner, write_csv(datasets), SMALL_SCHEMA)
 
     outcome, ds = run(ds)
@@ -282,11 +285,11 @@ def test_it_stops_quietly_when_the_row_was_failed_while_it_worked(
 
     def swept_midway(files: Any, schema: Any, fmt: Any, **kwargs: Any) -> dict[str, Any]:
         lifecycle.fail(DataSource.objects.get(pk=ds.pk), "swept by the sweeper")
-        kwargs["progress"].last = -1e9  # let the next report through the throttle
         kwargs["progress"](10, 100)
         raise AssertionError("the progress callback should have stopped the job")
 
-    monkeypatch.setattr(tasks, "compute_statistics", swept_midway)
+    monkeypatch.setattr(statistics_job, "compute_statistics", swept_midway)
+    monkeypatch.setattr("console.jobs.PROGRESS_EVERY_SECONDS", 0)  # let every report through
 
     outcome, ds = run(ds)
 

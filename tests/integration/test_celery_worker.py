@@ -120,4 +120,7 @@ def test_a_redelivered_job_of_a_dead_worker_is_failed_not_run_twice(
     assert row.status == Status.FAILED
     assert "stopped before finishing" in row.message
     assert row.records_count is None
-    assert "'failed-redelivered'" in worker.log()
+    # The worker logs the task's outcome only after it returns, a moment after the row changed.
+    assert wait(
+        lambda: "'failed-redelivered'" in worker.log(), timeout=30, what="the outcome in the log"
+    )

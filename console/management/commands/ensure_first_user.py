@@ -16,7 +16,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         User = get_user_model()
         if User.objects.exists():
-            self.stdout.write("Users exist already; sign in with yours (or: python manage.py createsuperuser).")
+            self.stdout.write(
+                "Users exist already; sign in with yours (or: python manage.py createsuperuser)."
+            )
             return
         username = os.environ.get("AML_ADMIN_USER", "admin")
         password = os.environ.get("AML_ADMIN_PASSWORD") or secrets.token_urlsafe(12)

@@ -23,9 +23,18 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         worker = subprocess.Popen(
             [
-                sys.executable, "-m", "celery", "-A", "console", "worker", "--beat",
-                "--loglevel=INFO", f"--concurrency={options['concurrency']}",
-                "--without-gossip", "--without-mingle", "--without-heartbeat",
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "console",
+                "worker",
+                "--beat",
+                "--loglevel=INFO",
+                f"--concurrency={options['concurrency']}",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
                 f"--schedule={settings.CELERY_BEAT_SCHEDULE_FILENAME}",
             ]
         )

@@ -1,0 +1,132 @@
+"""Running a job for an AML object: wait for dependencies, claim, work, complete or fail.
+
+`run_job` is the one shape every task has, so no task can forget to leave its row COMPLETED or
+FAILED. A job body receives the claimed row and a `JobContext` and returns the fields to save
+with COMPLETED; it raises `MLCoreError` for bad input (the message is shown to the user as is).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from console import dependencies, lifecycle
+from console.models import AMLObject, Status
+from mlcore.errors import MLCoreError
+from mlcore.io.csvreader import InvalidRecord
+
+log = logging.getLogger(__name__)
+
+INVALID_LINES_LOGGED = 100
+PROGRESS_EVERY_SECONDS = 0.5
+
+JobBody = Callable[[Any, "JobContext"], dict[str, Any]]
+
+
+class JobCancelled(Exception):
+    """The row left INPROGRESS while we worked (deleted or swept); stop quietly."""
+
+
+class InvalidRecordLog:
+    """Collects invalid records: the first hundred go to the log line by line, the rest are counted."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.lines: list[str] = []
+
+    def __call__(self, record: InvalidRecord) -> None:
+        self.count += 1
+        if len(self.lines) < INVALID_LINES_LOGGED:
+            where = f"{record.file}, line {record.line}"
+            if record.column:
+                where += f", column {record.column!r}"
+            self.lines.append(f"Invalid record: {where}: {record.reason}")
+
+    def summary(self) -> str:
+        extra = self.count - len(self.lines)
+        tail = f"\n… and {extra:,} more invalid records" if extra > 0 else ""
+        return "\n".join(self.lines) + tail
+
+
+class JobContext:
+    """What a job body needs besides its row: progress, the invalid-record log, CPU time."""
+
+    def __init__(self, obj: AMLObject) -> None:
+        self.obj = obj
+        self.invalid = InvalidRecordLog()
+        self.started_cpu = time.process_time()
+        self._last_progress = 0.0
+
+    def progress(self, *, force: bool = False, **figures: Any) -> None:
+        """Store progress at most twice a second; stop the job if the row is no longer ours."""
+        now = time.monotonic()
+        if not force and now - self._last_progress < PROGRESS_EVERY_SECONDS:
+            return
+        self._last_progress = now
+        if not lifecycle.report_progress(self.obj, **figures):
+            raise JobCancelled()
+
+    def log(self, text: str) -> None:
+        lifecycle.append_log(self.obj, text)
+
+    def flush_invalid(self) -> None:
+        if self.invalid.count:
+            self.log(self.invalid.summary())
+            self.invalid = InvalidRecordLog()
+
+    def cpu_ms(self) -> int:
+        return int((time.process_time() - self.started_cpu) * 1000)
+
+
+def run_job(model: type[AMLObject], pk: int, body: JobBody, *, what: str) -> str:
+    """Run `body` for the row once its dependencies are complete. Returns a short outcome."""
+    obj = model.objects.filter(pk=pk).first()
+    if obj is None:
+        return "missing"
+    if obj.status == Status.PENDING:
+        state, why = dependencies.readiness(obj)
+        if state == dependencies.WAITING:
+            return "waiting"  # enqueued again when the dependency completes
+        if state == dependencies.BLOCKED:
+            lifecycle.fail(obj, why)
+            return "failed-dependency"
+    claimed = lifecycle.claim(model, pk)
+    if claimed is None:
+        return explain_unclaimed(model, pk)
+    return _work(claimed, body, what)
+
+
+def _work(obj: AMLObject, body: JobBody, what: str) -> str:
+    context = JobContext(obj)
+    try:
+        fields = body(obj, context)
+    except JobCancelled:
+        return "cancelled"
+    except MLCoreError as exc:
+        context.flush_invalid()
+        lifecycle.fail(obj, str(exc))
+        return "failed"
+    except Exception as exc:  # a bug must still leave the row FAILED, never INPROGRESS
+        log.exception("%s for %s crashed", what, obj.entity_id)
+        context.flush_invalid()
+        lifecycle.fail(obj, f"Internal error while {what}: {type(exc).__name__}: {exc}")
+        return "crashed"
+    context.flush_invalid()
+    finished = lifecycle.complete(obj, compute_time_ms=context.cpu_ms(), **fields)
+    return "completed" if finished else "cancelled"
+
+
+def explain_unclaimed(model: type[AMLObject], pk: int) -> str:
+    """A second delivery of the same job: fail it only if its first run is provably dead."""
+    obj = model.objects.filter(pk=pk).first()
+    if obj is None:
+        return "missing"
+    if obj.status == Status.INPROGRESS and lifecycle.is_stale(obj):
+        lifecycle.fail(
+            obj,
+            "The worker processing this job stopped before finishing. Create it again to retry.",
+        )
+        return "failed-redelivered"
+    return f"skipped-{obj.status.lower()}"
