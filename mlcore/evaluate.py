@@ -19,12 +19,14 @@ is missing cannot be scored against anything: it is left out, reported to `on_in
 counted as invalid (so the "all records used" alert fires), as AML does.
 
 The model needs `model_type`, `classes` (MULTICLASS), `score_threshold` (BINARY, default 0.5),
-`training_class_counts` (BINARY/MULTICLASS baselines) and `training_target_mean` (REGRESSION).
+`training_class_counts` (MULTICLASS baseline, distribution alert) and `training_target_mean`
+(REGRESSION baseline); without them `Baseline.Properties` is empty.
 `scorer(model, frame)` defaults to `mlcore.predict.score_frame`: P(1) of shape (n,) for BINARY,
 probabilities (n, k) in `model.classes` order for MULTICLASS, predictions (n,) for REGRESSION.
 
 `training_info` (all keys optional) feeds the alerts: `training_datasource_id`,
-`evaluation_datasource_id`, `training_records`, `training_schema` (default `model.schema`),
+`evaluation_datasource_id`, `training_records` (default `model.records_used` when set),
+`training_schema` (default `model.schema`),
 `training_target_distribution` (default: from `model.training_class_counts`, or for REGRESSION
 from `training_target_mean` and `model.training_target_std` when the model has it).
 """
@@ -124,7 +126,7 @@ def evaluate_model(
     return {
         "MLModelType": model_type.value,
         "PerformanceMetrics": {"Properties": {METRIC_KEYS[model_type]: _aml_number(metric)}},
-        "Baseline": {"Properties": {METRIC_KEYS[model_type]: _aml_number(baseline)}},
+        "Baseline": {"Properties": _baseline_properties(METRIC_KEYS[model_type], baseline)},
         "TotalRecordCount": int(reader.records_selected),
         "RecordCount": int(truth.size),
         "InvalidRecordCount": int(invalid),
@@ -166,6 +168,9 @@ def _collect(
         collected.output.append(predicted_labels(output, [str(c) for c in model.classes]))
     else:
         collected.truth.append(values[present].astype(np.float64))
+        # BINARY: P("1") per row; a (n, 2) array of both classes' probabilities also works
+        if output.ndim == 2 and output.shape[1] == 2:
+            output = output[:, 1]
         collected.output.append(output.astype(np.float64).ravel())
 
 
@@ -183,18 +188,24 @@ def _report_missing_targets(
 
 def _metrics(
     model: Any, model_type: ModelType, truth: np.ndarray, output: np.ndarray
-) -> tuple[float, float, dict[str, Any]]:
-    """The headline metric, its baseline and the details for the pages."""
+) -> tuple[float, float | None, dict[str, Any]]:
+    """The headline metric, its baseline (None when the model lacks the training figure it
+    needs) and the details for the pages."""
     if model_type is ModelType.BINARY:
-        threshold = float(getattr(model, "score_threshold", 0.5) or 0.5)
+        saved = getattr(model, "score_threshold", None)
+        threshold = 0.5 if saved is None else float(saved)
         details = binary_details(output, truth, threshold)
         return details["auc"], baseline_binary_auc(), details
     if model_type is ModelType.MULTICLASS:
         details = multiclass_details(truth, output)
-        counts = {str(k): int(v) for k, v in dict(model.training_class_counts).items()}
+        counts = getattr(model, "training_class_counts", None)
+        if not counts:
+            return details["macro_f1"], None, details
+        counts = {str(k): int(v) for k, v in dict(counts).items()}
         return details["macro_f1"], baseline_multiclass_f1(counts, truth), details
     details = regression_details(truth, output)
-    baseline = baseline_regression_rmse(float(model.training_target_mean), truth)
+    mean = getattr(model, "training_target_mean", None)
+    baseline = None if mean is None else baseline_regression_rmse(float(mean), truth)
     return details["rmse"], baseline, details
 
 
@@ -209,7 +220,7 @@ def _alerts(
     return evaluation_alerts(
         info.get("training_datasource_id"),
         info.get("evaluation_datasource_id"),
-        info.get("training_records"),
+        info.get("training_records", getattr(model, "records_used", None) or None),
         int(truth.size),
         info.get("training_schema", getattr(model, "schema", None)),
         schema,
@@ -239,6 +250,10 @@ def _evaluation_distribution(model_type: ModelType, truth: np.ndarray) -> dict[s
         # the binary target reads as 0.0/1.0; training counts are keyed "0"/"1"
         return categorical_distribution(truth.astype(np.int64).astype(str))
     return categorical_distribution(truth)
+
+
+def _baseline_properties(key: str, baseline: float | None) -> dict[str, str]:
+    return {} if baseline is None else {key: _aml_number(baseline)}
 
 
 def _aml_number(value: float) -> str:

@@ -198,3 +198,42 @@ def test_it_refuses_data_with_no_target_values(memory_file: MemoryFile) -> None:
             CsvFormat(),
             scorer=binary_scorer,
         )
+
+
+def test_a_saved_threshold_of_zero_is_kept(memory_file: MemoryFile) -> None:
+    result = evaluate_model(
+        binary_model(score_threshold=0.0),
+        [memory_file(BINARY_CSV)],
+        BINARY_SCHEMA,
+        CsvFormat(),
+        scorer=binary_scorer,
+    )
+
+    assert result["Details"]["threshold_metrics"]["percent_predicted_positive"] == 100.0
+
+
+def test_it_leaves_the_baseline_out_when_the_model_lacks_the_training_mean(
+    memory_file: MemoryFile,
+) -> None:
+    schema = Schema([Attribute("x", N), Attribute("y", N)], target="y")
+    model = FakeModel("REGRESSION", schema)
+    model.training_target_mean = None  # type: ignore[assignment]
+
+    result = evaluate_model(
+        model, [memory_file("x,y\n1,2\n")], schema, CsvFormat(), scorer=regression_scorer
+    )
+
+    assert result["Baseline"] == {"Properties": {}}
+    assert result["PerformanceMetrics"]["Properties"]["RegressionRMSE"] == "0.0"
+
+
+def test_it_takes_the_training_record_count_from_the_model(memory_file: MemoryFile) -> None:
+    model = binary_model()
+    model.records_used = 1000  # type: ignore[attr-defined]
+
+    result = evaluate_model(
+        model, [memory_file(BINARY_CSV)], BINARY_SCHEMA, CsvFormat(), scorer=binary_scorer
+    )
+
+    alerts = {alert["name"]: alert["ok"] for alert in result["Alerts"]}
+    assert alerts[SUFFICIENT_DATA] is False
