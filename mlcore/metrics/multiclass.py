@@ -190,7 +190,11 @@ def aml_confusion_matrix(
     >>> m["labels"], m["counts"], m["true_class_frequency"]
     (['b', 'a'], [[1, 1], [0, 1]], [0.6666666666666666, 0.3333333333333333])
     """
-    full = confusion_matrix(true, predicted)
+    return _aml_matrix(confusion_matrix(true, predicted), max_classes)
+
+
+def _aml_matrix(full: ConfusionMatrix, max_classes: int = MAX_SHOWN_CLASSES) -> dict[str, Any]:
+    """`aml_confusion_matrix` from the full matrix in `class_order`."""
     shown = collapse(full, max_classes)
     n = int(full.counts.sum())
     others = full.labels[len(shown.labels) - 1 :] if len(shown.labels) < len(full.labels) else []
@@ -226,10 +230,21 @@ def multiclass_details(true: npt.ArrayLike, predicted: npt.ArrayLike) -> dict[st
     >>> multiclass_details(["a", "b"], ["a", "a"])["macro_f1"]
     0.3333333333333333
     """
+    # one pass over the records; everything else is read from the full matrix, whose class
+    # order puts the evaluation data's classes (true count > 0) first
     full = confusion_matrix(true, predicted)
+    f1 = full.f1()
+    evaluation_classes = int(np.count_nonzero(full.true_counts))
     return {
-        "macro_f1": macro_f1(true, predicted),
-        "confusion_matrix": aml_confusion_matrix(true, predicted),
+        "macro_f1": float(f1[:evaluation_classes].mean()) if evaluation_classes else 0.0,
+        "confusion_matrix": _aml_matrix(full),
         "full_confusion_matrix": full.to_dict(),
-        "per_class": per_class_metrics(true, predicted, full.labels),
+        "per_class": {
+            "labels": list(full.labels),
+            "precision": full.precision().tolist(),
+            "recall": full.recall().tolist(),
+            "f1": f1.tolist(),
+            "true_count": full.true_counts.tolist(),
+            "predicted_count": full.predicted_counts.tolist(),
+        },
     }

@@ -148,3 +148,15 @@ def test_its_details_are_json_ready() -> None:
 
     json.dumps(details, allow_nan=False)
     assert details["macro_f1"] == pytest.approx(macro_f1(true, predicted))
+
+
+def test_its_details_agree_with_the_separate_functions() -> None:
+    true, predicted = noisy_labels(12, n=500)
+    predicted = predicted.astype(object)
+    predicted[:3] = "never-true"
+
+    details = multiclass_details(true, predicted)
+
+    assert details["macro_f1"] == pytest.approx(macro_f1(true, predicted))
+    assert details["confusion_matrix"] == aml_confusion_matrix(true, predicted)
+    assert details["per_class"] == per_class_metrics(true, predicted)
