@@ -9,14 +9,18 @@ from __future__ import annotations
 
 from mlcore.recipes.errors import RecipeError
 from mlcore.recipes.fitted import FittedOutput, FittedRecipe, fit_recipe
-from mlcore.recipes.grammar import parse_expression, strip_json_comments
+from mlcore.recipes.grammar import Call, Name, Number, parse_expression, strip_json_comments
 from mlcore.recipes.nodes import FUNCTIONS, AttributeNode, OutputSpec, TransformNode
 from mlcore.recipes.recipe import PREDEFINED_GROUPS, Recipe, parse_recipe, recipe_to_json
+from mlcore.recipes.suggest import suggest_recipe
 
 __all__ = [
     "FUNCTIONS",
     "PREDEFINED_GROUPS",
     "AttributeNode",
+    "Call",
+    "Name",
+    "Number",
     "FittedOutput",
     "FittedRecipe",
     "OutputSpec",
@@ -28,4 +32,5 @@ __all__ = [
     "parse_recipe",
     "recipe_to_json",
     "strip_json_comments",
+    "suggest_recipe",
 ]
