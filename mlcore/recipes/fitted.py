@@ -63,7 +63,7 @@ MISSING_BIN = "missing"
 VALUE, MISSING = "value", "missing"
 # while fitting, a binned value inside a cartesian is carried as a placeholder holding the raw
 # value; the real bin label replaces it once the boundaries are known (after the pass)
-_PLACEHOLDER = re.compile("\x00(\\d+)\x01([^\x00]*)\x00")
+_PLACEHOLDER = re.compile("\x01(\\d+)\x02([^\x03]*)\x03")
 
 
 @dataclass
@@ -186,9 +186,11 @@ class _Evaluator:
         values = self.numbers(node.args[0])
         missing = np.isnan(values)
         if self.bins is None:
-            key = self.placeholder_ids.setdefault(node.label, len(self.placeholder_ids))
+            key = self.placeholder_ids[node.label]
             rounded = round_significant(np.nan_to_num(values), 6)
-            labels = np.array([f"\x00{key}\x01{v!r}\x00" for v in rounded.tolist()], dtype=object)
+            # numpy's str() of a float64 is its shortest round-tripping repr
+            # (no NUL bytes: numpy strips trailing NULs from its string scalars)
+            labels = f"\x01{key}\x02" + rounded.astype(str).astype(object) + "\x03"
         else:
             boundaries = self.bins[node.label]
             names = np.array(transforms.bin_labels(boundaries), dtype=object)
@@ -464,7 +466,9 @@ def fit_recipe(
     binned = _binned_nodes(recipe.outputs)
     seen = {label: DistinctValueCounts() for label in binned}
     missing = dict.fromkeys(binned, 0)
-    for frame in frames:
+    for item in frames:
+        # a TypedChunk is accepted too, for callers that pass the reader's chunks directly
+        frame = item.frame if hasattr(item, "frame") else item
         evaluator = _Evaluator(frame.reset_index(drop=True), None)
         evaluator.placeholder_ids = {label: i for i, label in enumerate(binned)}
         for label, node in binned.items():

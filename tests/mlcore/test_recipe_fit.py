@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from mlcore.io.csvreader import CsvFormat
-from mlcore.io.dataset import TypedReader
+from mlcore.io.dataset import TypedChunk, TypedReader
 from mlcore.io.locations import resolve_local
 from mlcore.recipes import FittedRecipe, fit_recipe, parse_recipe
 from mlcore.schema import Attribute, AttributeType, Schema, parse_schema
@@ -284,6 +284,12 @@ def test_the_tweaked_adult_recipe_fits_and_encodes() -> None:
     fitted = fit_recipe(recipe, schema, [frame])
     batch = fitted.encode(frame)
     crossed = [n for n in fitted.feature_names if n.startswith("cartesian(")]
-    assert len(crossed) > 40 and all("\x00" not in n for n in crossed)
+    assert len(crossed) > 40 and all("\x01" not in n for n in crossed)
     row_sums = batch.to_dense()[:, [fitted.feature_names.index(n) for n in crossed]].sum(axis=1)
     assert (row_sums == 1).all()  # each record is in exactly one hours-bin x marital-status cell
+
+
+def test_fit_accepts_the_readers_typed_chunks(schema: Schema, frame: pd.DataFrame) -> None:
+    chunk = TypedChunk(frame, np.arange(len(frame)))
+    fitted = fit_recipe(parse_recipe({"outputs": ["job"]}, schema), schema, [chunk])  # type: ignore[list-item]
+    assert fitted.feature_names == ["job=admin.", "job=cook", "job=tech"]
