@@ -1,7 +1,12 @@
-"""The engine's command line: `python -m mlcore infer-schema ...` and `python -m mlcore statistics ...`.
+"""The engine's command line: `python -m mlcore infer-schema | statistics | train ...`.
 
     python -m mlcore infer-schema DATA [--header | --no-header]
     python -m mlcore statistics DATA --schema SCHEMA [--rearrangement JSON]
+    python -m mlcore train DATA --schema SCHEMA --model-type TYPE [--recipe FILE]
+                           [--parameters JSON] [--rearrangement JSON] [--seed N] --out MODEL
+
+`train` writes the model file to MODEL, prints a JSON summary (records, passes, features, size,
+loss history) to stdout and its progress and log lines to stderr.
 
 DATA is a local file or directory (no root restriction here: the command line runs with the
 user's own rights) or an `s3://bucket/key` / `s3://bucket/prefix/` URI, read with boto3's default
@@ -79,7 +84,35 @@ def build_parser() -> argparse.ArgumentParser:
         '"percentEnd": 70}}\' (or a file holding it)',
     )
     stats.set_defaults(run=run_statistics)
+    add_train_command(commands)
     return parser
+
+
+def add_train_command(commands: Any) -> None:
+    train = commands.add_parser("train", help="train a model and write the model file")
+    train.add_argument("data", metavar="DATA", help="a local path or an s3:// URI")
+    train.add_argument(
+        "--schema", required=True, metavar="SCHEMA", help="the schema: a JSON file, or the JSON"
+    )
+    train.add_argument(
+        "--model-type",
+        required=True,
+        type=str.upper,
+        choices=["BINARY", "MULTICLASS", "REGRESSION"],
+        help="BINARY, MULTICLASS or REGRESSION",
+    )
+    train.add_argument(
+        "--recipe", metavar="FILE", help="an AML recipe file (default: the suggested recipe)"
+    )
+    train.add_argument(
+        "--parameters",
+        metavar="JSON",
+        help='AML training parameters, e.g. \'{"sgd.maxPasses": "20"}\' (or a file holding them)',
+    )
+    train.add_argument("--rearrangement", metavar="JSON", help="a data rearrangement (or a file)")
+    train.add_argument("--seed", type=int, default=0, help="seeds shuffling (default 0)")
+    train.add_argument("--out", required=True, metavar="MODEL", help="where to write the model")
+    train.set_defaults(run=run_train)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -133,6 +166,68 @@ def run_statistics(args: argparse.Namespace) -> dict[str, Any]:
     rearrangement = load_rearrangement(args.rearrangement)
     fmt = CsvFormat(delimiter=detect_delimiter(files), has_header=schema.data_file_contains_header)
     return compute_statistics(files, schema, fmt, rearrangement=rearrangement)
+
+
+def run_train(args: argparse.Namespace) -> dict[str, Any]:
+    from mlcore.artifacts import save_model
+    from mlcore.train.pipeline import train_model
+
+    files = resolve_location(args.data)
+    schema = load_schema(args.schema)
+    fmt = CsvFormat(delimiter=detect_delimiter(files), has_header=schema.data_file_contains_header)
+    recipe = read_argument(args.recipe, "recipe") if args.recipe else None
+    parameters = load_parameters(args.parameters)
+    model = train_model(
+        files,
+        schema,
+        fmt,
+        model_type=args.model_type,
+        recipe_text=recipe,
+        parameters=parameters,
+        rearrangement=load_rearrangement(args.rearrangement),
+        progress=print_progress,
+        log=lambda line: print(line, file=sys.stderr),
+        seed=args.seed,
+    )
+    save_model(model, args.out)
+    return train_summary(model, args.out)
+
+
+def load_parameters(argument: str | None) -> dict[str, str] | None:
+    """AML's Parameters map; numbers are accepted and turned into strings as the API would."""
+    if not argument:
+        return None
+    try:
+        parameters = json.loads(read_argument(argument, "parameters"))
+    except json.JSONDecodeError as err:
+        raise UsageError(f"--parameters is not valid JSON: {err}") from err
+    if not isinstance(parameters, dict):
+        raise UsageError("--parameters must be a JSON object of strings")
+    return {str(key): str(value) for key, value in parameters.items()}
+
+
+def print_progress(pass_k: int, n_passes: int, records: int, loss: float) -> None:
+    if pass_k == 0:
+        print(f"reading: {records:,} records", file=sys.stderr)
+    else:
+        print(f"pass {pass_k}/{n_passes}: {records:,} records, loss {loss:.6g}", file=sys.stderr)
+
+
+def train_summary(model: Any, out: str) -> dict[str, Any]:
+    return {
+        "modelFile": out,
+        "modelType": model.model_type.value,
+        "records": model.records_used,
+        "recordsWithoutTarget": model.records_without_target,
+        "passes": model.passes,
+        "converged": model.converged,
+        "features": model.n_features,
+        "droppedFeatures": model.dropped_features,
+        "sizeInBytes": model.size_in_bytes,
+        "classes": model.classes,
+        "parameters": model.parameters.to_aml(),
+        "lossHistory": model.history,
+    }
 
 
 def load_schema(argument: str) -> Schema:
