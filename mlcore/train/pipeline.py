@@ -147,10 +147,7 @@ def _parameters(parameters: TrainingParameters | dict[str, str] | None) -> Train
 
 
 def _suggested_recipe(schema: Schema) -> str:
-    try:
-        from mlcore.recipes import suggest_recipe  # type: ignore[attr-defined]
-    except ImportError:  # before the package re-exports it
-        from mlcore.recipes.suggest import suggest_recipe
+    from mlcore.recipes import suggest_recipe
 
     return str(suggest_recipe(schema, None))
 

@@ -11,7 +11,7 @@ from sklearn.metrics import f1_score, mean_squared_error, roc_auc_score
 from mlcore.features.sparse import SparseBatch
 from mlcore.train.cache import FeatureCache
 from mlcore.train.losses import LogisticLoss, MultinomialLoss, SquaredLoss
-from mlcore.train.sgd import SGDConfig, concatenate, fit_sgd, margins_of, row_slice
+from mlcore.train.sgd import SGDConfig, _scatter, concatenate, fit_sgd, margins_of, row_slice
 
 
 def dense_batch(x: np.ndarray, y: np.ndarray) -> SparseBatch:
@@ -180,3 +180,16 @@ def test_feature_cache_deletes_its_files_when_closed(tmp_path: object) -> None:
     np.testing.assert_array_equal(cache[0].to_dense(), one_hot_batch(10, seed=0).to_dense())
     cache.close()
     assert not cache.directory.exists()
+
+
+def test_both_gradient_scatters_agree() -> None:
+    narrow = one_hot_batch(200, seed=11)
+    wide = SparseBatch(narrow.indptr, narrow.indices, narrow.values, narrow.y, 10**6)
+    gradient = np.random.default_rng(0).normal(size=(200, 3))
+    row_of = np.repeat(np.arange(200), np.diff(narrow.indptr))
+    touched_narrow, sums_narrow = _scatter(narrow, gradient, row_of)  # bincount
+    touched_wide, sums_wide = _scatter(wide, gradient, row_of)  # sort and reduceat
+    np.testing.assert_array_equal(touched_narrow, touched_wide)
+    np.testing.assert_allclose(sums_narrow, sums_wide, rtol=1e-12)
+    dense = narrow.to_dense().T @ gradient
+    np.testing.assert_allclose(sums_narrow, dense[touched_narrow], rtol=1e-12)
