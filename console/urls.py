@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
-from console.views import dashboard, datasource_wizard, datasources, objects
+from console.views import dashboard, datasource_wizard, datasources, evaluations, models, objects
 
 console_patterns = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -65,9 +65,37 @@ console_patterns = [
         name="datasource-delete",
     ),
     path("datasources/<str:entity_id>/copy/", datasources.datasource_copy, name="datasource-copy"),
-    # Models, evaluations and batch predictions get full pages in later issues.
-    path("models/<str:entity_id>/", objects.ml_model_detail, name="mlmodel-detail"),
-    path("evaluations/<str:entity_id>/", objects.evaluation_detail, name="evaluation-detail"),
+    # An ML model's pages.
+    path("models/<str:entity_id>/", models.ml_model_detail, name="mlmodel-detail"),
+    path("models/<str:entity_id>/status/", models.ml_model_status, name="mlmodel-status"),
+    path("models/<str:entity_id>/log/", models.ml_model_log, name="mlmodel-log"),
+    path("models/<str:entity_id>/rename/", models.ml_model_rename, name="mlmodel-rename"),
+    path("models/<str:entity_id>/tags/", models.ml_model_tags, name="mlmodel-tags"),
+    path("models/<str:entity_id>/delete/", models.ml_model_delete, name="mlmodel-delete"),
+    # An evaluation's pages.
+    path("evaluations/<str:entity_id>/", evaluations.evaluation_detail, name="evaluation-detail"),
+    path(
+        "evaluations/<str:entity_id>/status/",
+        evaluations.evaluation_status,
+        name="evaluation-status",
+    ),
+    path("evaluations/<str:entity_id>/log/", evaluations.evaluation_log, name="evaluation-log"),
+    path(
+        "evaluations/<str:entity_id>/confusion-matrix.csv",
+        evaluations.evaluation_matrix_csv,
+        name="evaluation-matrix",
+    ),
+    path(
+        "evaluations/<str:entity_id>/rename/",
+        evaluations.evaluation_rename,
+        name="evaluation-rename",
+    ),
+    path("evaluations/<str:entity_id>/tags/", evaluations.evaluation_tags, name="evaluation-tags"),
+    path(
+        "evaluations/<str:entity_id>/delete/",
+        evaluations.evaluation_delete,
+        name="evaluation-delete",
+    ),
     path(
         "batch-predictions/<str:entity_id>/",
         objects.batch_prediction_detail,

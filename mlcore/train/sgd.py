@@ -46,6 +46,8 @@ LogCallback = Callable[[str], None]
 ADAGRAD_EPSILON = 1e-8
 # below this many features per stored value, scatter gradients with bincount (see _scatter)
 BINCOUNT_FEATURES_PER_NONZERO = 8
+AUTO_RATE_SCALE = 5.0
+MAX_AUTO_RATE = 1.0
 
 
 @dataclass(frozen=True)
@@ -64,8 +66,12 @@ class SGDConfig:
         plus `l1 * |w|_1` or `l2 / 2 * |w|^2` (sklearn's SGD convention).
     batch_size : int, default 512
         Rows per mini-batch, >= 1.
-    learning_rate : float, default 0.5
-        AdaGrad's base step (> 0); features are standardised upstream, so one value fits all.
+    learning_rate : float, optional
+        AdaGrad's base step (> 0). By default it is chosen from the data, as AML does:
+        `AUTO_RATE_SCALE / (mean stored values per row)`, at most 1. AdaGrad's first step moves
+        every touched weight by about the base step, so the first change of a row's margin is
+        about base step x its stored values; keeping that product near 5 suits both
+        banking-like rows (20-30 one-hot values, rate ~0.2) and MNIST-like rows (784 values).
     tol : float, default 1e-3
         Stop when a pass improves the mean loss by less than this fraction of the previous
         pass's; 0 disables early stopping.
@@ -78,7 +84,7 @@ class SGDConfig:
     l1: float = 0.0
     l2: float = 1e-6
     batch_size: int = 512
-    learning_rate: float = 0.5
+    learning_rate: float | None = None
     tol: float = 1e-3
     seed: int = 0
 
@@ -87,7 +93,7 @@ class SGDConfig:
             raise ValueError("max_passes must be >= 1")
         if self.l1 < 0 or self.l2 < 0 or (self.l1 > 0 and self.l2 > 0):
             raise ValueError("l1 and l2 must be >= 0 and not both positive")
-        if self.batch_size < 1 or self.learning_rate <= 0 or self.tol < 0:
+        if self.batch_size < 1 or (self.learning_rate or 1.0) <= 0 or self.tol < 0:
             raise ValueError("batch_size >= 1, learning_rate > 0 and tol >= 0 are required")
 
 
@@ -167,7 +173,12 @@ def fit_sgd(
     """
     config = config or SGDConfig()
     target = target or summarize_target(chunks, loss)
-    state = _State.start(n_features, _n_outputs(loss), loss, target)
+    rate = config.learning_rate
+    if rate is None:
+        rate = auto_learning_rate(chunks)
+        if log is not None:
+            log(f"learning rate {rate:.4g} (chosen from the mean values per row)")
+    state = _State.start(n_features, _n_outputs(loss), loss, target, rate)
     rng = np.random.default_rng(config.seed)
     result = SGDResult(weights=state.weights)
     for pass_k in range(1, config.max_passes + 1):
@@ -187,6 +198,20 @@ def fit_sgd(
             break
     result.weights = state.unscaled(target)
     return result
+
+
+def auto_learning_rate(chunks: Sequence[SparseBatch]) -> float:
+    """`AUTO_RATE_SCALE / mean stored values per row`, at most `MAX_AUTO_RATE`.
+
+    Uses the `nnz` and `n_rows` totals of a `FeatureCache` when present, else reads the chunks.
+    """
+    nnz, rows = getattr(chunks, "nnz", None), getattr(chunks, "n_rows", None)
+    if nnz is None or rows is None:
+        nnz = rows = 0
+        for chunk in _iterate(chunks):
+            nnz, rows = nnz + chunk.nnz, rows + len(chunk)
+    per_row = max(nnz / rows, 1.0) if rows else 1.0
+    return min(AUTO_RATE_SCALE / per_row, MAX_AUTO_RATE)
 
 
 def _converged(history: list[float], tol: float) -> bool:
@@ -210,12 +235,15 @@ class _State:
     weights: np.ndarray
     squared_sums: np.ndarray
     target: TargetSummary
+    rate: float
 
     @classmethod
-    def start(cls, n_features: int, k: int, loss: Loss, target: TargetSummary) -> _State:
+    def start(
+        cls, n_features: int, k: int, loss: Loss, target: TargetSummary, rate: float
+    ) -> _State:
         weights = np.zeros((n_features + 1, k), dtype=np.float64)
         weights[-1] = _initial_intercept(loss, target, k)
-        return cls(weights, np.zeros_like(weights), target)
+        return cls(weights, np.zeros_like(weights), target, rate)
 
     def step(self, batch: SparseBatch, loss: Loss, config: SGDConfig) -> float:
         """One AdaGrad step on a mini-batch; returns the batch's summed loss before the step."""
@@ -237,7 +265,7 @@ class _State:
     def _adagrad(self, touched: np.ndarray, gradient: np.ndarray, config: SGDConfig) -> None:
         sums = self.squared_sums[touched] + gradient * gradient
         self.squared_sums[touched] = sums
-        rates = config.learning_rate / (np.sqrt(sums) + ADAGRAD_EPSILON)
+        rates = self.rate / (np.sqrt(sums) + ADAGRAD_EPSILON)
         updated = self.weights[touched] - rates * gradient
         if config.l1 > 0:
             # proximal step for l1 * |w|: soft-threshold by the coordinate's own step size
@@ -247,7 +275,7 @@ class _State:
     def _adagrad_intercept(self, gradient: np.ndarray, config: SGDConfig) -> None:
         self.squared_sums[-1] += gradient * gradient
         self.weights[-1] -= (
-            config.learning_rate * gradient / (np.sqrt(self.squared_sums[-1]) + ADAGRAD_EPSILON)
+            self.rate * gradient / (np.sqrt(self.squared_sums[-1]) + ADAGRAD_EPSILON)
         )
 
     def unscaled(self, target: TargetSummary) -> np.ndarray:

@@ -11,7 +11,15 @@ from sklearn.metrics import f1_score, mean_squared_error, roc_auc_score
 from mlcore.features.sparse import SparseBatch
 from mlcore.train.cache import FeatureCache
 from mlcore.train.losses import LogisticLoss, MultinomialLoss, SquaredLoss
-from mlcore.train.sgd import SGDConfig, _scatter, concatenate, fit_sgd, margins_of, row_slice
+from mlcore.train.sgd import (
+    SGDConfig,
+    _scatter,
+    auto_learning_rate,
+    concatenate,
+    fit_sgd,
+    margins_of,
+    row_slice,
+)
 
 
 def dense_batch(x: np.ndarray, y: np.ndarray) -> SparseBatch:
@@ -144,7 +152,8 @@ def test_early_stop_triggers_and_is_logged() -> None:
         progress=lambda *args: progress.append(args),
     )
     assert result.converged and result.passes < 200
-    assert lines == [f"converged after {result.passes} passes (loss {result.history[-1]:.6g})"]
+    assert lines[-1] == f"converged after {result.passes} passes (loss {result.history[-1]:.6g})"
+    assert lines[0].startswith("learning rate ")
     assert [p[0] for p in progress] == list(range(1, result.passes + 1))
     assert progress[-1][1:3] == (200, 3000)
 
@@ -193,3 +202,10 @@ def test_both_gradient_scatters_agree() -> None:
     np.testing.assert_allclose(sums_narrow, sums_wide, rtol=1e-12)
     dense = narrow.to_dense().T @ gradient
     np.testing.assert_allclose(sums_narrow, dense[touched_narrow], rtol=1e-12)
+
+
+def test_the_automatic_learning_rate_shrinks_with_longer_rows() -> None:
+    narrow = one_hot_batch(100, seed=12)  # 2 values per row on average
+    wide = dense_batch(np.ones((10, 100)), np.zeros(10))
+    assert auto_learning_rate([narrow]) == 1.0  # capped
+    assert auto_learning_rate([wide]) == pytest.approx(0.05)
