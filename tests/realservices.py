@@ -37,6 +37,8 @@ _redis_databases = itertools.count()
 def pytest_configure(config: pytest.Config) -> None:
     """Put the SQLite test database in a file before pytest-django creates it."""
     global _test_db_folder
+    if not config.pluginmanager.hasplugin("django"):
+        return  # e.g. `pytest tests/mlcore -p no:django`: no database at all
     from django.db import connections
 
     db = connections["default"].settings_dict
