@@ -1,12 +1,14 @@
-"""The engine's command line: `python -m mlcore infer-schema | statistics | train ...`.
+"""The engine's command line: `python -m mlcore infer-schema | statistics | train | evaluate`.
 
     python -m mlcore infer-schema DATA [--header | --no-header]
     python -m mlcore statistics DATA --schema SCHEMA [--rearrangement JSON]
     python -m mlcore train DATA --schema SCHEMA --model-type TYPE [--recipe FILE]
                            [--parameters JSON] [--rearrangement JSON] [--seed N] --out MODEL
+    python -m mlcore evaluate MODEL DATA [--schema SCHEMA] [--rearrangement JSON]
 
 `train` writes the model file to MODEL, prints a JSON summary (records, passes, features, size,
-loss history) to stdout and its progress and log lines to stderr.
+loss history) to stdout and its progress and log lines to stderr. `evaluate` prints AML's
+evaluation (metric, baseline, alerts, details); the schema defaults to the model's own.
 
 DATA is a local file or directory (no root restriction here: the command line runs with the
 user's own rights) or an `s3://bucket/key` / `s3://bucket/prefix/` URI, read with boto3's default
@@ -85,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     stats.set_defaults(run=run_statistics)
     add_train_command(commands)
+    add_evaluate_command(commands)
     return parser
 
 
@@ -113,6 +116,19 @@ def add_train_command(commands: Any) -> None:
     train.add_argument("--seed", type=int, default=0, help="seeds shuffling (default 0)")
     train.add_argument("--out", required=True, metavar="MODEL", help="where to write the model")
     train.set_defaults(run=run_train)
+
+
+def add_evaluate_command(commands: Any) -> None:
+    evaluate = commands.add_parser("evaluate", help="print a model's evaluation on a datasource")
+    evaluate.add_argument("model", metavar="MODEL", help="a model file written by train")
+    evaluate.add_argument("data", metavar="DATA", help="a local path or an s3:// URI")
+    evaluate.add_argument(
+        "--schema", metavar="SCHEMA", help="the data's schema (default: the model's schema)"
+    )
+    evaluate.add_argument(
+        "--rearrangement", metavar="JSON", help="a data rearrangement (or a file)"
+    )
+    evaluate.set_defaults(run=run_evaluate)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -191,6 +207,19 @@ def run_train(args: argparse.Namespace) -> dict[str, Any]:
     )
     save_model(model, args.out)
     return train_summary(model, args.out)
+
+
+def run_evaluate(args: argparse.Namespace) -> dict[str, Any]:
+    from mlcore.artifacts import load_model
+    from mlcore.evaluate import evaluate_model
+
+    model = load_model(args.model)
+    files = resolve_location(args.data)
+    schema = load_schema(args.schema) if args.schema else model.schema
+    fmt = CsvFormat(delimiter=detect_delimiter(files), has_header=schema.data_file_contains_header)
+    return evaluate_model(
+        model, files, schema, fmt, rearrangement=load_rearrangement(args.rearrangement)
+    )
 
 
 def load_parameters(argument: str | None) -> dict[str, str] | None:

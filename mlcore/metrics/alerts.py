@@ -120,7 +120,7 @@ def sufficient_data_alert(training_records: int | None, evaluation_records: int)
             f"Only {share}: fewer than 10 % of the training records, "
             "so the figures may not be reliable.",
         )
-    return _alert(SUFFICIENT_DATA, True, f"{share.capitalize()} (at least 10 %).")
+    return _alert(SUFFICIENT_DATA, True, f"{share}: at least 10 %.")
 
 
 def schema_matched_alert(training_schema: Schema | None, evaluation_schema: Schema) -> Alert:
@@ -210,12 +210,12 @@ def target_distribution_alert(
                 TARGET_DISTRIBUTION,
                 False,
                 f"The target's class shares differ between training and evaluation data "
-                f"(total variation {distance:.2f}, above {MAX_TOTAL_VARIATION})." + advice,
+                f"(total variation {distance:.3f}, above {MAX_TOTAL_VARIATION:.2f})." + advice,
             )
         return _alert(
             TARGET_DISTRIBUTION,
             True,
-            f"The target's class shares are alike (total variation {distance:.2f}).",
+            f"The target's class shares are alike (total variation {distance:.3f}).",
         )
     difference = _numeric_difference(training, evaluation)
     if difference:

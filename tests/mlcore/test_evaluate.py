@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -12,12 +13,15 @@ import pandas as pd
 import pytest
 from sklearn.metrics import f1_score, roc_auc_score
 
+from mlcore.cli import main
 from mlcore.errors import DataError
 from mlcore.evaluate import evaluate_model
 from mlcore.io.csvreader import CsvFormat, InvalidRecord
 from mlcore.io.files import DataFile
+from mlcore.io.locations import resolve_local
 from mlcore.io.rearrangement import Rearrangement
 from mlcore.metrics.alerts import ALL_RECORDS_USED, HELD_OUT, SCHEMA_MATCHED, SUFFICIENT_DATA
+from mlcore.schema import parse_schema
 from mlcore.schema.model import Attribute, AttributeType, Schema
 
 MemoryFile = Callable[..., DataFile]
@@ -237,3 +241,71 @@ def test_it_takes_the_training_record_count_from_the_model(memory_file: MemoryFi
 
     alerts = {alert["name"]: alert["ok"] for alert in result["Alerts"]}
     assert alerts[SUFFICIENT_DATA] is False
+
+
+@pytest.fixture(scope="module")
+def banking_model(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Path:
+    """A binary model trained on the first 70 % of banking.csv, saved to a file."""
+    from mlcore.artifacts import save_model
+    from mlcore.train.pipeline import train_model
+
+    schema = parse_schema((data_dir / "banking.csv.schema").read_text())
+    model = train_model(
+        resolve_local(data_dir / "banking.csv"),
+        schema,
+        CsvFormat(),
+        model_type="BINARY",
+        rearrangement=Rearrangement(0, 70),
+        work_dir=tmp_path_factory.mktemp("work"),
+    )
+    path = tmp_path_factory.mktemp("model") / "banking.model"
+    save_model(model, path)
+    return path
+
+
+def test_it_evaluates_a_real_model_on_the_held_out_thirty_percent(
+    banking_model: Path, data_dir: Path
+) -> None:
+    from mlcore.artifacts import load_model
+
+    model = load_model(banking_model)
+
+    result = evaluate_model(
+        model,
+        resolve_local(data_dir / "banking.csv"),
+        model.schema,
+        CsvFormat(),
+        rearrangement=Rearrangement(70, 100),
+        training_info={"training_datasource_id": "ds-70", "evaluation_datasource_id": "ds-30"},
+    )
+
+    assert float(result["PerformanceMetrics"]["Properties"]["BinaryAUC"]) >= 0.93
+    alerts = {alert["name"]: alert["ok"] for alert in result["Alerts"]}
+    assert alerts[HELD_OUT] and alerts[SUFFICIENT_DATA] and alerts[SCHEMA_MATCHED]
+    json.dumps(result, allow_nan=False)
+
+
+def test_the_command_line_prints_the_evaluation(
+    banking_model: Path, data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    split = '{"splitting": {"percentBegin": 70, "percentEnd": 100}}'
+
+    code = main(
+        ["evaluate", str(banking_model), str(data_dir / "banking.csv"), "--rearrangement", split]
+    )
+
+    assert code == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["MLModelType"] == "BINARY"
+    assert float(printed["PerformanceMetrics"]["Properties"]["BinaryAUC"]) >= 0.93
+
+
+def test_the_command_line_rejects_a_file_that_is_not_a_model(
+    tmp_path: Path, data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake = tmp_path / "fake.model"
+    fake.write_text("not a zip")
+
+    code = main(["evaluate", str(fake), str(data_dir / "banking.csv")])
+
+    assert code == 2 and "model file" in capsys.readouterr().err
