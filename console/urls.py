@@ -5,7 +5,15 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
-from console.views import dashboard, datasource_wizard, datasources, evaluations, models, objects
+from console.views import (
+    dashboard,
+    datasource_wizard,
+    datasources,
+    evaluations,
+    model_wizard,
+    models,
+    objects,
+)
 
 console_patterns = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -65,6 +73,39 @@ console_patterns = [
         name="datasource-delete",
     ),
     path("datasources/<str:entity_id>/copy/", datasources.datasource_copy, name="datasource-copy"),
+    # The ML model wizard: input → settings → (custom: recipe → advanced → evaluation) → review.
+    path("models/new/", model_wizard.wizard_input, name="mlmodel-create"),
+    path(
+        "models/new/datasource/",
+        model_wizard.wizard_new_datasource,
+        name="mlmodel-create-datasource",
+    ),
+    path(
+        "models/new/recipe/validate/",
+        model_wizard.recipe_validate,
+        name="mlmodel-recipe-validate",
+    ),
+    path(
+        "models/new/<str:draft>/settings/",
+        model_wizard.wizard_settings,
+        name="mlmodel-wizard-settings",
+    ),
+    path(
+        "models/new/<str:draft>/recipe/", model_wizard.wizard_recipe, name="mlmodel-wizard-recipe"
+    ),
+    path(
+        "models/new/<str:draft>/advanced/",
+        model_wizard.wizard_advanced,
+        name="mlmodel-wizard-advanced",
+    ),
+    path(
+        "models/new/<str:draft>/evaluation/",
+        model_wizard.wizard_evaluation,
+        name="mlmodel-wizard-evaluation",
+    ),
+    path(
+        "models/new/<str:draft>/review/", model_wizard.wizard_review, name="mlmodel-wizard-review"
+    ),
     # An ML model's pages.
     path("models/<str:entity_id>/", models.ml_model_detail, name="mlmodel-detail"),
     path("models/<str:entity_id>/status/", models.ml_model_status, name="mlmodel-status"),

@@ -15,10 +15,12 @@ from django.contrib import messages
 from django.core.files.uploadhandler import StopUpload
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
+from console import model_drafts
 from console import wizard_drafts as drafts
 from console.forms.datasource_wizard import (
     TYPE_CHOICES,
@@ -240,7 +242,9 @@ def wizard_review(request: HttpRequest, draft: Draft) -> HttpResponse:
             messages.success(
                 request, f"Created datasource {ds.entity_id}; its statistics are on the way."
             )
-            return redirect("console:datasource-detail", entity_id=ds.entity_id)
+            # "Datasource and ML model" continues in the ML model wizard with the new datasource.
+            then = model_drafts.url_after_data_source_created(request, ds)
+            return redirect(then or reverse("console:datasource-detail", args=[ds.entity_id]))
     context = {
         "draft": draft,
         "error": error,
