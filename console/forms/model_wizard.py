@@ -294,9 +294,19 @@ class EvaluationForm(forms.Form):
             )
             return
         try:
-            _usable_source(self.owner, entity_id, "evaluation data")
+            other = _usable_source(self.owner, entity_id, "evaluation data")
         except forms.ValidationError as exc:
             self.add_error("evaluation_data_source", exc)
+            return
+        training = owned_data_source(self.owner, self.draft.data_source_id)
+        wanted = training.target_attribute_name if training else None
+        if wanted and other.target_attribute_name != wanted:
+            # The evaluation scores predictions of `wanted` against that column of the other data.
+            self.add_error(
+                "evaluation_data_source",
+                f"Datasource {other.display_name} has the target "
+                f"{other.target_attribute_name!r}; the ML model predicts {wanted!r}.",
+            )
 
     def save(self, draft: ModelDraft) -> None:
         data = self.cleaned_data

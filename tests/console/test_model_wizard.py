@@ -287,6 +287,23 @@ def test_it_refuses_the_training_datasource_as_the_evaluation_one(
     assert "another datasource than the training one" in response.content.decode()
 
 
+def test_it_refuses_an_evaluation_datasource_with_another_target(
+    owner_client: Client, owner: Any, shared_data: Path, banking: DataSource, banking_schema: Any
+) -> None:
+    other = {**banking_schema, "targetAttributeName": "housing"}
+    make_source(owner, shared_data, other, entity_id="ds-housing", name="housing")
+    token = start(owner_client, banking)
+    walk_custom(owner_client, token, evaluation={"evaluation": "none"})
+    response = owner_client.post(
+        step_url("evaluation", token),
+        {"evaluation": "datasource", "evaluation_data_source": "ds-housing"},
+    )
+    assert response.status_code == 400
+    assert "has the target &#x27;housing&#x27;; the ML model predicts &#x27;y&#x27;" in (
+        response.content.decode()
+    )
+
+
 def test_it_creates_only_the_model_without_evaluation(
     owner_client: Client, banking: DataSource
 ) -> None:
