@@ -202,6 +202,11 @@ def _split_data_source(
         csv_delimiter=source.csv_delimiter,
         original_filename=source.original_filename,
     )
+    if source.tags and split.tags != source.tags:
+        # AML copied a datasource's tags to what was made from it; the model takes them from here.
+        split.tags = {**source.tags, **split.tags}
+        split.save(update_fields=["tags", "updated_at"])
+    return split
 
 
 def _usable_data_source(owner: Any, data_source_id: str) -> DataSource:

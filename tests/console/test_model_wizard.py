@@ -170,11 +170,6 @@ def test_it_creates_two_splits_a_model_and_an_evaluation_on_the_default_path(
     assert SESSION_KEY not in owner_client.session or token not in owner_client.session[SESSION_KEY]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the service's split datasources do not copy the source's tags, so neither do the "
-    "model and evaluation made from them (console/services/ml_models.py::_split_data_source)",
-)
 def test_the_model_and_its_evaluation_copy_the_datasources_tags(
     owner_client: Client, banking: DataSource
 ) -> None:
