@@ -191,7 +191,7 @@ def _split_data_source(
     name = (
         f"{source.display_name}_[percentBegin={begin}, percentEnd={end}, strategy={plan.strategy}]"
     )
-    return create_data_source_from_s3(
+    split = create_data_source_from_s3(
         owner,
         data_spec={
             "DataLocationS3": data_location_of(source),
