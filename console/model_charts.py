@@ -293,22 +293,31 @@ def score_histogram_figure(histograms: Mapping[str, Any], threshold: float) -> F
         shapes=[_vertical_line(threshold)],
     )
     layout["xaxis"] = {"title": {"text": "Score"}, "range": [0, 1], "automargin": True}
-    layout["yaxis"] = {"title": {"text": "Records"}, "automargin": True, "gridcolor": "#eaeded"}
+    layout["yaxis"] = {
+        "title": {"text": "Share of the class (%)"},
+        "automargin": True,
+        "gridcolor": "#eaeded",
+    }
     return {"data": traces, "layout": layout}
 
 
 def _overlay_bar(
     name: str, x: list[float], y: list[int], colour: str, width: float
 ) -> dict[str, Any]:
+    # Shares of each class, not counts: with 1 positive in 9, raw counts flatten the positives.
+    total = sum(y) or 1
     return {
         "type": "bar",
         "name": name,
         "x": x,
-        "y": y,
+        "y": [100.0 * count / total for count in y],
+        "customdata": list(y),
         "width": width,
         "opacity": 0.6,
         "marker": {"color": colour},
-        "hovertemplate": "Score %{x:.3f}: %{y:,} records<extra>" + name + "</extra>",
+        "hovertemplate": "Score %{x:.3f}: %{customdata:,} records (%{y:.1f}% of the class)<extra>"
+        + name
+        + "</extra>",
     }
 
 
