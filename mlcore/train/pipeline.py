@@ -98,12 +98,17 @@ def train_model(
     fitted = _fit(files, schema, fmt, rearrangement, recipe_text, target, params, progress)
     say(
         f"read {target.records_seen:,} records; {target.records_without_target:,} without a "
-        f"target were skipped; the recipe gives {fitted.n_features:,} features"
+        f"target were skipped; the recipe gives {fitted.n_features:,} features "
+        f"({time.perf_counter() - started:.2f} s)"
     )
     fitted, dropped = _fit_size_cap(fitted, target.n_outputs, params.max_model_size, say)
     with FeatureCache(work_dir) as cache:
+        encoding = time.perf_counter()
         _encode(files, schema, fmt, rearrangement, fitted, target, cache, params, progress)
-        say(f"encoded {cache.n_rows:,} records ({cache.nnz:,} non-zero values) into the cache")
+        say(
+            f"encoded {cache.n_rows:,} records ({cache.nnz:,} non-zero values) into the cache "
+            f"({time.perf_counter() - encoding:.2f} s)"
+        )
         result = fit_sgd(
             cache,
             fitted.n_features,

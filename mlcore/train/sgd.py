@@ -33,7 +33,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -44,6 +44,10 @@ ProgressCallback = Callable[[int, int, int, float], None]
 LogCallback = Callable[[str], None]
 
 ADAGRAD_EPSILON = 1e-8
+# the automatic mini-batch size: at least this many steps per pass, rows per batch in this range
+MIN_STEPS_PER_PASS = 64
+MIN_AUTO_BATCH = 8
+MAX_AUTO_BATCH = 512
 # below this many features per stored value, scatter gradients with bincount (see _scatter)
 BINCOUNT_FEATURES_PER_NONZERO = 8
 AUTO_RATE_SCALE = 5.0
@@ -64,8 +68,20 @@ class SGDConfig:
     l1, l2 : float, default 0.0 and 1e-6
         Regularisation amounts (>= 0, at most one non-zero): the objective is the mean loss
         plus `l1 * |w|_1` or `l2 / 2 * |w|^2` (sklearn's SGD convention).
-    batch_size : int, default 512
-        Rows per mini-batch, >= 1.
+    batch_size : int, optional
+        Rows per mini-batch, >= 1. By default it follows the data (`auto_batch_size`): 512 rows
+        for large data, fewer for small data so that a pass takes at least
+        `MIN_STEPS_PER_PASS` steps. With 512-row batches a 1,119-row training set (wine quality)
+        got 3 steps per pass, 30 in 10 passes, far from the optimum.
+    average : bool, default True
+        Return the average of the iterates from the start of the second pass on (averaged SGD,
+        Polyak-Ruppert), rather than the last iterate. The last iterate of SGD jitters around
+        the optimum by about the step size; the average does not, which matters most on small
+        data where a pass is a few hundred noisy steps (wine quality regression: RMSE 0.76 ->
+        0.69). Averaging is lazy (a coordinate's running sum is brought up to date only when
+        the coordinate is touched), so it costs O(touched coordinates) per step and one more
+        weight-sized array. With one pass there is nothing to average. Not with L1: L1 is
+        asked for exact zeros, and an average is zero only where every iterate was.
     learning_rate : float, optional
         AdaGrad's base step (> 0). By default it is chosen from the data, as AML does:
         `AUTO_RATE_SCALE / (mean stored values per row)`, at most 1. AdaGrad's first step moves
@@ -83,7 +99,8 @@ class SGDConfig:
     shuffle: bool = False
     l1: float = 0.0
     l2: float = 1e-6
-    batch_size: int = 512
+    batch_size: int | None = None
+    average: bool = True
     learning_rate: float | None = None
     tol: float = 1e-3
     seed: int = 0
@@ -93,7 +110,11 @@ class SGDConfig:
             raise ValueError("max_passes must be >= 1")
         if self.l1 < 0 or self.l2 < 0 or (self.l1 > 0 and self.l2 > 0):
             raise ValueError("l1 and l2 must be >= 0 and not both positive")
-        if self.batch_size < 1 or (self.learning_rate or 1.0) <= 0 or self.tol < 0:
+        if (
+            (self.batch_size is not None and self.batch_size < 1)
+            or (self.learning_rate or 1.0) <= 0
+            or self.tol < 0
+        ):
             raise ValueError("batch_size >= 1, learning_rate > 0 and tol >= 0 are required")
 
 
@@ -179,9 +200,13 @@ def fit_sgd(
         if log is not None:
             log(f"learning rate {rate:.4g} (chosen from the mean values per row)")
     state = _State.start(n_features, _n_outputs(loss), loss, target, rate)
+    if config.batch_size is None:
+        config = replace(config, batch_size=auto_batch_size(chunks))
     rng = np.random.default_rng(config.seed)
     result = SGDResult(weights=state.weights)
     for pass_k in range(1, config.max_passes + 1):
+        if pass_k == 2 and config.average and config.l1 == 0:
+            state.start_averaging()
         records, total_loss = 0, 0.0
         for batch in _mini_batches(chunks, config, rng):
             total_loss += state.step(batch, loss, config)
@@ -198,6 +223,22 @@ def fit_sgd(
             break
     result.weights = state.unscaled(target)
     return result
+
+
+def auto_batch_size(chunks: Sequence[SparseBatch]) -> int:
+    """Rows per mini-batch: `rows / MIN_STEPS_PER_PASS`, within [MIN_AUTO_BATCH, MAX_AUTO_BATCH].
+
+    >>> from mlcore.features.sparse import SparseBatch
+    >>> def rows(n):
+    ...     return [SparseBatch(np.zeros(n + 1, np.int64), np.zeros(0, np.int32),
+    ...                         np.zeros(0, np.float32), np.zeros(n), 1)]
+    >>> auto_batch_size(rows(100)), auto_batch_size(rows(3_500)), auto_batch_size(rows(10**6))
+    (8, 55, 512)
+    """
+    rows = getattr(chunks, "n_rows", None)
+    if rows is None:
+        rows = sum(len(chunk) for chunk in _iterate(chunks))
+    return int(min(MAX_AUTO_BATCH, max(MIN_AUTO_BATCH, -(-rows // MIN_STEPS_PER_PASS))))
 
 
 def auto_learning_rate(chunks: Sequence[SparseBatch]) -> float:
@@ -236,6 +277,11 @@ class _State:
     squared_sums: np.ndarray
     target: TargetSummary
     rate: float
+    # lazy averaging: running sums of the iterates, the step each coordinate's sum is up to
+    # (the value since then is weights[c]), and the steps taken since averaging began
+    sums: np.ndarray | None = None
+    since: np.ndarray | None = None
+    steps: int = 0
 
     @classmethod
     def start(
@@ -245,9 +291,32 @@ class _State:
         weights[-1] = _initial_intercept(loss, target, k)
         return cls(weights, np.zeros_like(weights), target, rate)
 
+    def start_averaging(self) -> None:
+        self.sums = np.zeros_like(self.weights)
+        # the weights before the first averaged step count from step 1 on
+        self.since = np.ones(len(self.weights), dtype=np.int64)
+        self.steps = 0
+
+    def _before_update(self, rows: np.ndarray | slice) -> None:
+        """Add the coordinates' current values to their sums for every step they held them."""
+        if self.sums is None or self.since is None:
+            return
+        held = (self.steps - self.since[rows]).astype(np.float64)
+        self.sums[rows] += self.weights[rows] * held[..., None]
+        self.since[rows] = self.steps
+
+    def averaged(self) -> np.ndarray:
+        """The mean of the iterates after each step since averaging began (or the last one)."""
+        if self.sums is None or self.since is None or self.steps == 0:
+            return self.weights
+        held = (self.steps - self.since + 1).astype(np.float64)  # through the last step
+        return (self.sums + self.weights * held[:, None]) / self.steps
+
     def step(self, batch: SparseBatch, loss: Loss, config: SGDConfig) -> float:
         """One AdaGrad step on a mini-batch; returns the batch's summed loss before the step."""
         n_rows = len(batch)
+        if self.sums is not None:
+            self.steps += 1  # the iterate after this step counts once
         row_of = np.repeat(np.arange(n_rows), np.diff(batch.indptr))
         margins = margins_of(batch, self.weights, row_of)
         y = batch.y
@@ -265,6 +334,7 @@ class _State:
     def _adagrad(self, touched: np.ndarray, gradient: np.ndarray, config: SGDConfig) -> None:
         sums = self.squared_sums[touched] + gradient * gradient
         self.squared_sums[touched] = sums
+        self._before_update(touched)
         rates = self.rate / (np.sqrt(sums) + ADAGRAD_EPSILON)
         updated = self.weights[touched] - rates * gradient
         if config.l1 > 0:
@@ -274,13 +344,14 @@ class _State:
 
     def _adagrad_intercept(self, gradient: np.ndarray, config: SGDConfig) -> None:
         self.squared_sums[-1] += gradient * gradient
+        self._before_update(slice(len(self.weights) - 1, None))
         self.weights[-1] -= (
             self.rate * gradient / (np.sqrt(self.squared_sums[-1]) + ADAGRAD_EPSILON)
         )
 
     def unscaled(self, target: TargetSummary) -> np.ndarray:
         """Weights on the target's own scale (regression trains on a standardised target)."""
-        weights = self.weights * target.std
+        weights = self.averaged() * target.std
         weights[-1] += target.mean
         return weights
 
