@@ -6,8 +6,6 @@ the last step calls create_data_source_from_s3, the same service the API uses.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.conf import settings
@@ -36,29 +34,14 @@ from console.forms.datasource_wizard import (
 )
 from console.services.datasources import allowed_roots, create_data_source_from_s3
 from console.services.errors import ServiceError
+from console.views.wizard_steps import draft_step_for, posted
 from console.wizard_drafts import Draft
 
 TEMPLATES = "console/datasources/wizard/"
-DraftView = Callable[[HttpRequest, Draft], HttpResponse]
 
 
-def draft_step(step: str) -> Callable[[DraftView], Callable[..., HttpResponse]]:
-    """Load the user's draft (404 if it is not theirs) and send them back to a skipped step."""
-
-    def decorate(view: DraftView) -> Callable[..., HttpResponse]:
-        @wraps(view)
-        def wrapper(request: HttpRequest, draft: str) -> HttpResponse:
-            loaded = drafts.load_draft(request, draft)
-            missing = loaded.missing_step(step)
-            return redirect(loaded.url(missing)) if missing else view(request, loaded)
-
-        return wrapper
-
-    return decorate
-
-
-def _posted(request: HttpRequest) -> Any:
-    return request.POST if request.method == "POST" else None
+draft_step = draft_step_for(drafts.load_draft)
+_posted = posted
 
 
 # --------------------------------------------------------------------------- step 1: input

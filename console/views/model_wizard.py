@@ -7,8 +7,6 @@ calls create_ml_model_with_evaluation, the service behind AML's default path.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
@@ -32,29 +30,14 @@ from console.model_drafts import ModelDraft
 from console.models import DataSource
 from console.services.errors import ServiceError
 from console.services.ml_models import CreatedObjects, create_ml_model_with_evaluation
+from console.views.wizard_steps import draft_step_for, posted
 from mlcore.recipes import suggest_recipe
 
 TEMPLATES = "console/models/wizard/"
-DraftView = Callable[[HttpRequest, ModelDraft], HttpResponse]
 
 
-def draft_step(step: str) -> Callable[[DraftView], Callable[..., HttpResponse]]:
-    """Load the user's draft (404 if it is not theirs) and send them back to a skipped step."""
-
-    def decorate(view: DraftView) -> Callable[..., HttpResponse]:
-        @wraps(view)
-        def wrapper(request: HttpRequest, draft: str) -> HttpResponse:
-            loaded = drafts.load_draft(request, draft)
-            missing = loaded.missing_step(step)
-            return redirect(loaded.url(missing)) if missing else view(request, loaded)
-
-        return wrapper
-
-    return decorate
-
-
-def _posted(request: HttpRequest) -> Any:
-    return request.POST if request.method == "POST" else None
+draft_step = draft_step_for(drafts.load_draft)
+_posted = posted
 
 
 def _advance(request: HttpRequest, draft: ModelDraft, step: str) -> HttpResponse:
