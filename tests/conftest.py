@@ -40,9 +40,9 @@ def _isolated_storage(request: pytest.FixtureRequest, tmp_path: Path) -> None:
 
 
 def _uses_django(request: pytest.FixtureRequest) -> bool:
-    return any(
-        m.name in {"django_db"} for m in request.node.iter_markers()
-    ) or bool({"client", "db", "transactional_db", "live_server"} & set(request.fixturenames))
+    return any(m.name in {"django_db"} for m in request.node.iter_markers()) or bool(
+        {"client", "db", "transactional_db", "live_server"} & set(request.fixturenames)
+    )
 
 
 @pytest.fixture

@@ -40,9 +40,7 @@ def run_all(enqueued: list[Any]) -> list[str]:
 def wine_quality_data_source(owner: Any, shared_data: Path) -> DataSource:
     header = (shared_data / "winequality-red.csv").read_text().splitlines()[0]
     names = [name.strip('"') for name in header.split(";")]
-    attributes = ", ".join(
-        f'{{"attributeName": "{n}", "attributeType": "NUMERIC"}}' for n in names
-    )
+    attributes = ", ".join(f'{{"attributeName": "{n}", "attributeType": "NUMERIC"}}' for n in names)
     return create_data_source_from_s3(
         owner,
         data_spec={
