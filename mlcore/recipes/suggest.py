@@ -8,7 +8,7 @@ What it suggests, and why:
   50, or fewer for an attribute with fewer distinct values (estimated from the statistics'
   1,000-bin histogram), and at most one bin per `RECORDS_PER_BIN` (200) training records, so
   small data is not cut into bins too thin to learn from (`bins_for`; the suggested recipe, like
-  AML's, depends on the record count: 1,119 wine records get 5 bins, banking's 28,832 get 50);
+  AML's, depends on the record count: 1,122 wine records get 5 bins, banking's 28,831 get 50);
   attributes sharing a bin count share a group `NUMERIC_VARS_QB_<n>`.
 * The numeric attributes themselves too (`ALL_NUMERIC`, standardised by the encoder): bins cannot
   order values inside a bin or beyond the training range. On banking's sequential 70/30 split with
@@ -100,13 +100,13 @@ def bins_for(attribute_stats: dict[str, Any] | None, records: int | None = None)
     (a lower bound: close values can share a bin, which is fine for choosing a bin count).
     With `records` training records, at most `records / RECORDS_PER_BIN` bins: each bin's
     weight is learnt from the records that fall in it, and with a few dozen records per bin
-    (1,119 wine records in 50 bins: 22 each) the bins fit noise and the held-out error grows
+    (1,122 wine records in 50 bins: 22 each) the bins fit noise and the held-out error grows
     (wine quality regression, exact least squares on the suggested features: RMSE 0.85 with 50
     bins, 0.69 with 10, 0.67 with 5).
 
     >>> bins_for({"histogram": {"counts": [5, 0, 3, 0, 9]}}), bins_for(None)
     (3, 50)
-    >>> bins_for(None, records=1_119), bins_for(None, records=28_832), bins_for(None, records=90)
+    >>> bins_for(None, records=1_122), bins_for(None, records=28_831), bins_for(None, records=90)
     (5, 50, 2)
     """
     bins = DEFAULT_BINS

@@ -18,6 +18,12 @@ Each mini-batch is one vectorised step:
 5. L2 as weight decay on the touched coordinates, or L1 as a proximal (soft-threshold) step on
    them, which leaves exact zeros. The intercept is never regularised.
 
+Two choices make small data train as well as large data (see `SGDConfig`): the mini-batch size
+follows the row count (`auto_batch_size`: at least 64 steps per pass, 8 to 512 rows), and the
+model returned is the average of the iterates from the second pass on (averaged SGD), not the
+last, noisy iterate. With `sgd.shuffleType=auto`, a chunk's rows are permuted anew each pass
+(`shuffled_rows`, a block gather when every row stores the same number of values).
+
 Weights are stored as one (n_features + 1, k) array whose last row is the intercept.
 
 >>> import numpy as np
@@ -71,14 +77,15 @@ class SGDConfig:
     batch_size : int, optional
         Rows per mini-batch, >= 1. By default it follows the data (`auto_batch_size`): 512 rows
         for large data, fewer for small data so that a pass takes at least
-        `MIN_STEPS_PER_PASS` steps. With 512-row batches a 1,119-row training set (wine quality)
+        `MIN_STEPS_PER_PASS` steps. With 512-row batches a 1,122-row training set (wine quality)
         got 3 steps per pass, 30 in 10 passes, far from the optimum.
     average : bool, default True
         Return the average of the iterates from the start of the second pass on (averaged SGD,
         Polyak-Ruppert), rather than the last iterate. The last iterate of SGD jitters around
         the optimum by about the step size; the average does not, which matters most on small
-        data where a pass is a few hundred noisy steps (wine quality regression: RMSE 0.76 ->
-        0.69). Averaging is lazy (a coordinate's running sum is brought up to date only when
+        data where a pass is a few hundred noisy steps (wine quality regression on the suggested
+        recipe, held-out RMSE: 0.809 -> 0.669 with the automatic batch size, 0.748 -> 0.696
+        with 512-row batches; banking AUC 0.9432 -> 0.9441). Averaging is lazy (a coordinate's running sum is brought up to date only when
         the coordinate is touched), so it costs O(touched coordinates) per step and one more
         weight-sized array. With one pass there is nothing to average. Not with L1: L1 is
         asked for exact zeros, and an average is zero only where every iterate was.
@@ -432,7 +439,7 @@ def _mini_batches(
     for position in order:
         chunk = chunks[int(position)]
         if config.shuffle:
-            chunk = chunk.take(rng.permutation(len(chunk)))
+            chunk = shuffled_rows(chunk, rng.permutation(len(chunk)))
         start = 0
         if leftover is not None:
             start = min(config.batch_size - len(leftover), len(chunk))
@@ -448,6 +455,26 @@ def _mini_batches(
             leftover = row_slice(chunk, start, len(chunk))
     if leftover is not None and len(leftover):
         yield leftover
+
+
+def shuffled_rows(batch: SparseBatch, order: np.ndarray) -> SparseBatch:
+    """`batch.take(order)`, about 3x faster when every row stores the same number of values.
+
+    That is the common case (one value per categorical, bin and numeric output, no missing
+    values, no text): the rows are then fixed-width blocks, and gathering whole blocks avoids
+    building a per-value index.
+    """
+    lengths = np.diff(batch.indptr)
+    if len(lengths) == 0 or lengths[0] == 0 or np.any(lengths != lengths[0]):
+        return batch.take(order)
+    width = int(lengths[0])
+    return SparseBatch(
+        batch.indptr - batch.indptr[0],
+        batch.indices[batch.indptr[0] : batch.indptr[-1]].reshape(-1, width)[order].ravel(),
+        batch.values[batch.indptr[0] : batch.indptr[-1]].reshape(-1, width)[order].ravel(),
+        batch.y[order],
+        batch.n_features,
+    )
 
 
 def row_slice(batch: SparseBatch, start: int, stop: int) -> SparseBatch:
