@@ -31,8 +31,10 @@ class SparseBatch:
 
     def dot(self, weights: np.ndarray) -> np.ndarray:
         """Rows times a weight vector (n_features,) or matrix (n_features, k)."""
-        products = self.values[:, None] * weights[self.indices] if weights.ndim == 2 else (
-            self.values * weights[self.indices]
+        products = (
+            self.values[:, None] * weights[self.indices]
+            if weights.ndim == 2
+            else (self.values * weights[self.indices])
         )
         row_of = np.repeat(np.arange(len(self), dtype=np.int64), np.diff(self.indptr))
         if weights.ndim == 2:
