@@ -165,7 +165,8 @@ def test_figures_are_plain_json() -> None:
         },
     )
     insights = charts.build_insights(stats)
-    json.dumps(insights.figures)  # raises if anything is not JSON
+    assert insights.figures
+    assert json.loads(json.dumps(insights.figures)) == insights.figures  # plain JSON round trip
 
 
 def test_plotly_accepts_the_figures() -> None:
@@ -179,8 +180,11 @@ def test_plotly_accepts_the_figures() -> None:
             "distribution": [{"value": "0", "count": 1}, {"value": "1", "count": 2}],
         },
     )
-    for fig in charts.build_insights(stats).figures.values():
-        go.Figure(fig)  # validates every property name and value
+    figures = charts.build_insights(stats).figures
+    assert figures
+    for fig in figures.values():
+        validated = go.Figure(fig)  # raises on any unknown property name or bad value
+        assert len(validated.data) == len(fig["data"])
 
 
 # --- Insights and tables ------------------------------------------------------------------------

@@ -429,9 +429,9 @@ TWO = Schema([Attribute("age", AttributeType.NUMERIC), Attribute("y", AttributeT
 
 
 def test_it_accepts_columns_that_match_the_attributes() -> None:
-    check_schema_fits_columns(TWO, ["age", "y"], has_header=True)
-    check_schema_fits_columns(TWO, [" age", " y"], has_header=True)
-    check_schema_fits_columns(TWO, ["Var01", "Var02"], has_header=False)
+    assert check_schema_fits_columns(TWO, ["age", "y"], has_header=True) is None
+    assert check_schema_fits_columns(TWO, [" age", " y"], has_header=True) is None
+    assert check_schema_fits_columns(TWO, ["Var01", "Var02"], has_header=False) is None
 
 
 def test_it_names_the_attributes_missing_from_the_data() -> None:
