@@ -4,7 +4,10 @@ The console used "simple rules based on the values"; ours, for each column's non
 whitespace-trimmed sample values:
 
 1. every value is a word of the binary vocabulary (`0 1 y n yes no t f true false`, any
-   case) → BINARY. A 0/1 column is therefore BINARY, as the console showed it;
+   case) → BINARY. A 0/1 column is therefore BINARY, as the console showed it; but a
+   column that holds a single digit throughout the sample ("0" in every row) is NUMERIC:
+   it is a number that happens not to vary in the sample (an MNIST corner pixel), and
+   typing it BINARY would make every later record with another value invalid;
 2. every value is a number → NUMERIC (IDs and codes too: the user fixes those);
 3. the values read like prose → TEXT. "Like prose" means several words per value and
    mostly distinct values: on average at least 3 words with more than 10% distinct values,
@@ -81,13 +84,19 @@ def infer_type(values: Sequence[str]) -> AttributeType:
     present = pd.Series(text.values[~text.missing], dtype=object)
     if present.empty:
         return AttributeType.CATEGORICAL
-    if present.str.lower().isin(BINARY_WORDS).all():
+    lowered = present.str.lower()
+    if lowered.isin(BINARY_WORDS).all() and not _one_digit_throughout(lowered):
         return AttributeType.BINARY
     if not convert_column(AttributeType.NUMERIC, present).invalid.any():
         return AttributeType.NUMERIC
     if _reads_like_text(present):
         return AttributeType.TEXT
     return AttributeType.CATEGORICAL
+
+
+def _one_digit_throughout(lowered: pd.Series) -> bool:
+    distinct = set(lowered.unique())
+    return len(distinct) == 1 and distinct <= {"0", "1"}
 
 
 def _reads_like_text(present: pd.Series) -> bool:

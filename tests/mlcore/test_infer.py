@@ -50,10 +50,22 @@ def types_of(schema: Schema) -> dict[str, AttributeType]:
 
 @pytest.mark.parametrize(
     "values",
-    [["0", "1", "1"], ["yes", "No", " YES "], ["t", "f"], ["TRUE", "false", ""], ["y", "n"], ["1"]],
+    [["0", "1", "1"], ["yes", "No", " YES "], ["t", "f"], ["TRUE", "false", ""], ["y", "n"], ["Y"]],
 )
 def test_it_infers_binary_for_the_binary_vocabulary(values: list[str]) -> None:
     assert infer_type(values) is BINARY
+
+
+@pytest.mark.parametrize("values", [["0", "0", ""], ["1"], [" 0 ", "0"]])
+def test_it_infers_numeric_for_a_digit_that_never_varies_in_the_sample(values: list[str]) -> None:
+    assert infer_type(values) is NUMERIC
+
+
+def test_it_types_every_mnist_pixel_numeric_even_when_blank_in_the_sample() -> None:
+    columns, rows = read_sample("mnist-5k.csv", rows=200)
+    types = types_of(infer_schema(columns, rows))
+    pixel_types = {types[name] for name in columns if name != "label"}
+    assert pixel_types == {NUMERIC}
 
 
 def test_it_infers_binary_for_a_mix_of_binary_spellings() -> None:
