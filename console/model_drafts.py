@@ -13,11 +13,12 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from django.urls import reverse
 
 from console.models import DataSource, Status
 from console.services.ml_models import EvaluationPlan
+from console.session_drafts import SessionDrafts
 from console.wizard_drafts import MODEL_TYPE_LABELS
 from mlcore.errors import MLCoreError
 from mlcore.schema import Schema, parse_schema
@@ -26,7 +27,6 @@ from mlcore.schema.model import MODEL_TYPE_FOR_TARGET
 SESSION_KEY = "model_wizard_drafts"
 THEN_MODEL_KEY = "model_wizard_after_datasource"
 THEN_MODEL_SECONDS = 3 * 3600  # an abandoned "Datasource and ML model" stops counting after this
-MAX_DRAFTS_PER_SESSION = 5
 MEBIBYTE = 1024 * 1024
 USABLE_STATUSES = (Status.PENDING, Status.INPROGRESS, Status.COMPLETED)
 
@@ -267,25 +267,15 @@ def start_draft(request: HttpRequest, ds: DataSource) -> ModelDraft:
 
 
 def load_draft(request: HttpRequest, token: str) -> ModelDraft:
-    data = request.session.get(SESSION_KEY, {}).get(token)
-    if data is None or data.get("user_id") != request.user.pk:
-        raise Http404("No such ML model draft: it may have expired. Start the wizard again.")
-    try:
-        return ModelDraft.from_dict(data)
-    except (TypeError, KeyError, ValueError) as exc:  # saved by an older version of the wizard
-        raise Http404("This ML model draft is out of date. Start the wizard again.") from exc
+    return _DRAFTS.load(request, token)
 
 
 def save_draft(request: HttpRequest, draft: ModelDraft) -> None:
-    drafts = {k: v for k, v in request.session.get(SESSION_KEY, {}).items() if k != draft.token}
-    drafts[draft.token] = draft.to_dict()
-    request.session[SESSION_KEY] = dict(list(drafts.items())[-MAX_DRAFTS_PER_SESSION:])
+    _DRAFTS.save(request, draft)
 
 
 def discard_draft(request: HttpRequest, draft: ModelDraft) -> None:
-    drafts = dict(request.session.get(SESSION_KEY, {}))
-    drafts.pop(draft.token, None)
-    request.session[SESSION_KEY] = drafts
+    _DRAFTS.discard(request, draft)
 
 
 # --------------------------------------------------------------------------- "Datasource and ML model"
@@ -323,3 +313,6 @@ def steps_bar(current: str, draft: ModelDraft | None = None) -> list[dict[str, A
                 url = draft.url(step)
         bar.append({"number": index, "label": label, "state": state, "url": url})
     return bar
+
+
+_DRAFTS: SessionDrafts[ModelDraft] = SessionDrafts(SESSION_KEY, "ML model", ModelDraft.from_dict)

@@ -14,10 +14,11 @@ from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urlencode
 
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from django.urls import reverse
 
 from console.services.datasources import LocationSummary, location_kind
+from console.session_drafts import SessionDrafts
 from mlcore.errors import SchemaError
 from mlcore.io.csvreader import column_names_from_header, generic_column_names
 from mlcore.schema import (
@@ -34,7 +35,6 @@ from mlcore.schema import (
 from mlcore.schema.model import MODEL_TYPE_FOR_TARGET
 
 SESSION_KEY = "datasource_wizard_drafts"
-MAX_DRAFTS_PER_SESSION = 5  # old drafts are dropped so the session stays small
 HEAD_ROWS = 21  # the first line plus 20 records: enough for the "sample values" column
 
 # The steps after Input, and what must be confirmed before each can be shown.
@@ -197,25 +197,15 @@ def start_draft(
 
 
 def load_draft(request: HttpRequest, token: str) -> Draft:
-    data = request.session.get(SESSION_KEY, {}).get(token)
-    if data is None or data.get("user_id") != request.user.pk:
-        raise Http404("No such datasource draft: it may have expired. Start the wizard again.")
-    try:
-        return Draft.from_dict(data)
-    except (TypeError, KeyError, ValueError) as exc:  # saved by an older version of the wizard
-        raise Http404("This datasource draft is out of date. Start the wizard again.") from exc
+    return _DRAFTS.load(request, token)
 
 
 def save_draft(request: HttpRequest, draft: Draft) -> None:
-    drafts = {k: v for k, v in request.session.get(SESSION_KEY, {}).items() if k != draft.token}
-    drafts[draft.token] = draft.to_dict()
-    request.session[SESSION_KEY] = dict(list(drafts.items())[-MAX_DRAFTS_PER_SESSION:])
+    _DRAFTS.save(request, draft)
 
 
 def discard_draft(request: HttpRequest, draft: Draft) -> None:
-    drafts = dict(request.session.get(SESSION_KEY, {}))
-    drafts.pop(draft.token, None)
-    request.session[SESSION_KEY] = drafts
+    _DRAFTS.discard(request, draft)
 
 
 # --------------------------------------------------------------------------- inference
@@ -315,3 +305,6 @@ def _step_url(step: str, draft: Draft) -> str:
         query = urlencode({"location": draft.location, "name": draft.name})
         return f"{reverse('console:datasource-create')}?{query}"
     return draft.url(step)
+
+
+_DRAFTS: SessionDrafts[Draft] = SessionDrafts(SESSION_KEY, "datasource", Draft.from_dict)
