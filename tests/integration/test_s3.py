@@ -14,9 +14,10 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from console import datafiles, tasks
-from console.models import DataSource, Status
+from console.models import DataSource, Evaluation, MLModel, Status
 from console.services.datasources import create_data_source_from_s3
 from console.services.errors import InvalidInput
+from console.services.ml_models import create_ml_model_with_evaluation
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
@@ -230,3 +231,29 @@ def test_it_fails_an_upload_removed_from_s3_storage(owner: Any, s3_storage: str)
 
     assert row.status == Status.FAILED
     assert "no longer in storage" in row.message
+
+
+def test_a_model_trained_from_s3_keeps_its_file_in_the_bucket_and_its_evaluation_reads_it(
+    owner: Any, s3_storage: str, s3: Any, bucket: str, shared_data: Path
+) -> None:
+    """The production shape: data on S3, console files (model artifacts) in S3 storage."""
+    source = create(
+        owner, f"s3://{bucket}/banking.csv", (shared_data / "banking.csv.schema").read_text()
+    )
+    assert run(source).status == Status.COMPLETED
+    created = create_ml_model_with_evaluation(owner, data_source_id=source.entity_id)
+    for split in (created.training_data_source, created.evaluation_data_source):
+        assert split is not None and run(split).status == Status.COMPLETED
+
+    tasks.train_ml_model(created.ml_model.pk)
+    ml = MLModel.objects.get(pk=created.ml_model.pk)
+    assert ml.status == Status.COMPLETED, ml.message
+    stored = s3.head_object(Bucket=s3_storage, Key=f"console/{ml.artifact_key}")
+    assert f"Model file {ml.artifact_key}: {stored['ContentLength']:,} bytes" in ml.log
+
+    assert created.evaluation is not None
+    tasks.evaluate_ml_model(created.evaluation.pk)
+    evaluation = Evaluation.objects.get(pk=created.evaluation.pk)
+    assert evaluation.status == Status.COMPLETED, evaluation.message
+    auc = float(evaluation.performance_metrics["Properties"]["BinaryAUC"])
+    assert 0.9 < auc <= 1.0
