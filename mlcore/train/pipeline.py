@@ -109,7 +109,8 @@ def train_model(
         f"({time.perf_counter() - started:.2f} s)"
     )
     fitted, dropped = _fit_size_cap(fitted, target.n_outputs, params.max_model_size, say)
-    with FeatureCache(work_dir) as cache:
+    # small data keeps its encoded rows in memory too (kept frames mean small, see above)
+    with FeatureCache(work_dir, in_memory=kept is not None) as cache:
         encoding = time.perf_counter()
         _encode(files, schema, fmt, rearrangement, fitted, target, cache, params, progress, kept)
         kept = None

@@ -22,7 +22,9 @@ Two choices make small data train as well as large data (see `SGDConfig`): the m
 follows the row count (`auto_batch_size`: at least 64 steps per pass, 8 to 512 rows), and the
 model returned is the average of the iterates from the second pass on (averaged SGD), not the
 last, noisy iterate. With `sgd.shuffleType=auto`, a chunk's rows are permuted anew each pass
-(`shuffled_rows`, a block gather when every row stores the same number of values).
+and each mini-batch gathers its rows from the chunk (`SparseBatch.take`, a block gather when
+every row stores the same number of values). Fixed-width mini-batches take a faster step
+(`_StepRows`): margins are row-wise dot products of (rows, width) blocks.
 
 Weights are stored as one (n_features + 1, k) array whose last row is the intercept.
 
@@ -324,14 +326,16 @@ class _State:
         n_rows = len(batch)
         if self.sums is not None:
             self.steps += 1  # the iterate after this step counts once
-        row_of = np.repeat(np.arange(n_rows), np.diff(batch.indptr))
-        margins = margins_of(batch, self.weights, row_of)
+        rows = _StepRows.of(batch)
+        margins = rows.margins(self.weights)
         y = batch.y
         if isinstance(loss, SquaredLoss):
             y = (y - self.target.mean) / self.target.std
         losses, gradient = loss.value_and_gradient(margins, y)
         gradient /= n_rows
-        touched, coordinate_gradient = _scatter(batch, gradient, row_of)
+        touched, coordinate_gradient = scatter_gradient(
+            rows.flat_indices, rows.contributions(gradient), batch.n_features
+        )
         if config.l2 > 0:
             coordinate_gradient += config.l2 * self.weights[touched]
         self._adagrad(touched, coordinate_gradient, config)
@@ -373,6 +377,59 @@ def _initial_intercept(loss: Loss, target: TargetSummary, k: int) -> np.ndarray:
     return log_prior - log_prior.mean()
 
 
+@dataclass
+class _StepRows:
+    """A mini-batch in the form its step needs: fixed-width blocks when it has them.
+
+    Fixed-width rows (the common case: one value per categorical, bin and numeric output) are
+    an (n_rows, width) block of indices and one of values, so a margin is a plain row-wise dot
+    product (`np.einsum`) and no per-value row index is built; that makes a banking step about
+    1.6x faster than the general CSR path, which handles rows of any length.
+    """
+
+    batch: SparseBatch
+    indices: np.ndarray  # (n_rows, width) intp when fixed-width, else the CSR indices
+    values: np.ndarray  # (n_rows, width) when fixed-width, else the CSR values
+    row_of: np.ndarray | None  # the row of each stored value (general path only)
+
+    @classmethod
+    def of(cls, batch: SparseBatch) -> _StepRows:
+        width = batch.row_width()
+        if width:
+            n_rows, low, high = len(batch), int(batch.indptr[0]), int(batch.indptr[-1])
+            return cls(
+                batch,
+                batch.indices[low:high].reshape(n_rows, width).astype(np.intp),
+                batch.values[low:high].reshape(n_rows, width),
+                None,
+            )
+        row_of = np.repeat(np.arange(len(batch)), np.diff(batch.indptr))
+        return cls(batch, batch.indices, batch.values, row_of)
+
+    @property
+    def flat_indices(self) -> np.ndarray:
+        return self.indices.ravel() if self.row_of is None else self.indices
+
+    def margins(self, weights: np.ndarray) -> np.ndarray:
+        """z = X W[:-1] + W[-1], shape (n_rows, k)."""
+        if self.row_of is not None:
+            return margins_of(self.batch, weights, self.row_of)
+        if weights.shape[1] == 1:
+            column = weights[:, 0]
+            dots = np.einsum("ij,ij->i", self.values, column.take(self.indices))
+            return (dots + column[-1])[:, None]
+        return np.einsum("ij,ijk->ik", self.values, weights[self.indices]) + weights[-1]
+
+    def contributions(self, gradient: np.ndarray) -> np.ndarray:
+        """Each stored value times its row's gradient: (nnz, k), in stored order."""
+        k = gradient.shape[1]
+        if self.row_of is not None:
+            return self.values[:, None].astype(np.float64) * gradient[self.row_of]
+        if k == 1:
+            return (self.values * gradient).reshape(-1, 1)
+        return (self.values[:, :, None] * gradient[:, None, :]).reshape(-1, k)
+
+
 def margins_of(
     batch: SparseBatch, weights: np.ndarray, row_of: np.ndarray | None = None
 ) -> np.ndarray:
@@ -395,23 +452,35 @@ def margins_of(
 def _scatter(
     batch: SparseBatch, gradient: np.ndarray, row_of: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The touched feature indices (sorted, unique) and d loss / d w for each of them.
-
-    Two exact ways, chosen by size so neither dominates a pass: with few features, `bincount`
-    over all of them (O(nnz + n_features)); with many, sorting the batch's indices and summing
-    segments (O(nnz log nnz)), so a million-feature model does not pay per feature per batch.
-    """
-    k = gradient.shape[1]
-    if batch.nnz == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros((0, k))
+    """`scatter_gradient` of a CSR batch whose rows have the gradients `gradient` (n_rows, k)."""
     contributions = batch.values[:, None].astype(np.float64) * gradient[row_of]
-    if batch.n_features <= BINCOUNT_FEATURES_PER_NONZERO * batch.nnz:
-        touched = np.flatnonzero(np.bincount(batch.indices, minlength=batch.n_features))
-        slots = (batch.indices.astype(np.int64)[:, None] * k + np.arange(k)).ravel()
-        sums = np.bincount(slots, weights=contributions.ravel(), minlength=batch.n_features * k)
-        return touched, sums.reshape(batch.n_features, k)[touched]
-    order = np.argsort(batch.indices)
-    sorted_indices = batch.indices[order]
+    return scatter_gradient(batch.indices, contributions, batch.n_features)
+
+
+def scatter_gradient(
+    indices: np.ndarray, contributions: np.ndarray, n_features: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The touched feature indices (sorted, unique) and the summed contributions of each.
+
+    `contributions` (nnz, k) belong to the features `indices` (nnz,). Two exact ways, chosen by
+    size so neither dominates a pass: with few features, `bincount` over all of them
+    (O(nnz + n_features)); with many, sorting the indices and summing segments
+    (O(nnz log nnz)), so a million-feature model does not pay per feature per batch.
+    """
+    nnz, k = contributions.shape
+    if nnz == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros((0, k))
+    if n_features <= BINCOUNT_FEATURES_PER_NONZERO * nnz:
+        indices = indices.astype(np.intp, copy=False)  # bincount would convert on each call
+        touched = np.flatnonzero(np.bincount(indices, minlength=n_features))
+        if k == 1:
+            sums = np.bincount(indices, weights=contributions[:, 0], minlength=n_features)
+            return touched, sums[touched][:, None]
+        slots = (indices[:, None] * k + np.arange(k)).ravel()
+        sums = np.bincount(slots, weights=contributions.ravel(), minlength=n_features * k)
+        return touched, sums.reshape(n_features, k)[touched]
+    order = np.argsort(indices)
+    sorted_indices = indices[order]
     starts = np.flatnonzero(np.r_[True, sorted_indices[1:] != sorted_indices[:-1]])
     return sorted_indices[starts].astype(np.int64), np.add.reduceat(
         contributions[order], starts, axis=0
@@ -432,61 +501,60 @@ def _mini_batches(
     """Cut the chunks (in pass order, rows shuffled if asked) into `batch_size`-row batches.
 
     A batch may straddle two chunks, so mini-batches depend only on the row order, not on
-    where the chunk boundaries fall.
+    where the chunk boundaries fall. A shuffled chunk is not copied in its new order: each
+    mini-batch gathers its own rows (`SparseBatch.take`), which gives the same batches and
+    touches each row once instead of twice.
     """
+    assert config.batch_size is not None
+    size = config.batch_size
     order = rng.permutation(len(chunks)) if config.shuffle else range(len(chunks))
     leftover: SparseBatch | None = None
     for position in order:
         chunk = chunks[int(position)]
-        if config.shuffle:
-            chunk = shuffled_rows(chunk, rng.permutation(len(chunk)))
+        rows = rng.permutation(len(chunk)) if config.shuffle else None
         start = 0
         if leftover is not None:
-            start = min(config.batch_size - len(leftover), len(chunk))
-            leftover = concatenate([leftover, row_slice(chunk, 0, start)])
-            if len(leftover) < config.batch_size:
+            start = min(size - len(leftover), len(chunk))
+            leftover = concatenate([leftover, _rows_in_order(chunk, rows, 0, start)])
+            if len(leftover) < size:
                 continue
             yield leftover
             leftover = None
-        while start + config.batch_size <= len(chunk):
-            yield row_slice(chunk, start, start + config.batch_size)
-            start += config.batch_size
+        while start + size <= len(chunk):
+            yield _rows_in_order(chunk, rows, start, start + size)
+            start += size
         if start < len(chunk):
-            leftover = row_slice(chunk, start, len(chunk))
+            leftover = _rows_in_order(chunk, rows, start, len(chunk))
     if leftover is not None and len(leftover):
         yield leftover
 
 
-def shuffled_rows(batch: SparseBatch, order: np.ndarray) -> SparseBatch:
-    """`batch.take(order)`, about 3x faster when every row stores the same number of values.
+def _rows_in_order(
+    chunk: SparseBatch, order: np.ndarray | None, start: int, stop: int
+) -> SparseBatch:
+    """Rows start..stop-1 of the chunk in pass order: a view, or a gather when shuffled."""
+    if order is None:
+        return row_slice(chunk, start, stop)
+    return chunk.take(order[start:stop])
 
-    That is the common case (one value per categorical, bin and numeric output, no missing
-    values, no text): the rows are then fixed-width blocks, and gathering whole blocks avoids
-    building a per-value index.
-    """
-    lengths = np.diff(batch.indptr)
-    if len(lengths) == 0 or lengths[0] == 0 or np.any(lengths != lengths[0]):
-        return batch.take(order)
-    width = int(lengths[0])
-    return SparseBatch(
-        batch.indptr - batch.indptr[0],
-        batch.indices[batch.indptr[0] : batch.indptr[-1]].reshape(-1, width)[order].ravel(),
-        batch.values[batch.indptr[0] : batch.indptr[-1]].reshape(-1, width)[order].ravel(),
-        batch.y[order],
-        batch.n_features,
-    )
+
+def shuffled_rows(batch: SparseBatch, order: np.ndarray) -> SparseBatch:
+    """`batch.take(order)` (kept as a name: fixed-width rows are gathered as whole blocks)."""
+    return batch.take(order)
 
 
 def row_slice(batch: SparseBatch, start: int, stop: int) -> SparseBatch:
     """Rows start..stop-1 as views of the batch's arrays (no copy)."""
     low, high = int(batch.indptr[start]), int(batch.indptr[stop])
-    return SparseBatch(
+    sliced = SparseBatch(
         batch.indptr[start : stop + 1] - low,
         batch.indices[low:high],
         batch.values[low:high],
         batch.y[start:stop],
         batch.n_features,
     )
+    width = batch.row_width()  # worked out once per chunk, inherited by its slices
+    return sliced.known_width(width) if width and stop > start else sliced
 
 
 def concatenate(batches: Sequence[SparseBatch]) -> SparseBatch:

@@ -13,12 +13,15 @@ from mlcore.train.cache import FeatureCache
 from mlcore.train.losses import LogisticLoss, MultinomialLoss, SquaredLoss
 from mlcore.train.sgd import (
     SGDConfig,
+    _mini_batches,
     _scatter,
+    _StepRows,
     auto_learning_rate,
     concatenate,
     fit_sgd,
     margins_of,
     row_slice,
+    scatter_gradient,
 )
 
 
@@ -185,10 +188,72 @@ def test_concatenate_and_row_slice_round_trip() -> None:
 def test_feature_cache_deletes_its_files_when_closed(tmp_path: object) -> None:
     cache = FeatureCache(tmp_path)  # type: ignore[arg-type]
     cache.append(one_hot_batch(10, seed=0))
+    assert cache.directory is not None
     assert len(cache) == 1 and cache.n_rows == 10 and cache.directory.exists()
     np.testing.assert_array_equal(cache[0].to_dense(), one_hot_batch(10, seed=0).to_dense())
     cache.close()
     assert not cache.directory.exists()
+
+
+def test_the_in_memory_cache_trains_exactly_like_the_disk_cache(tmp_path: object) -> None:
+    batch = one_hot_batch(3000, seed=4)
+    config = SGDConfig(max_passes=3, shuffle=True, seed=1)
+    results = []
+    for in_memory in (False, True):
+        with FeatureCache(tmp_path, in_memory=in_memory) as cache:  # type: ignore[arg-type]
+            for chunk in chunks_of(batch, [1200, 1800]):
+                cache.append(chunk)
+            assert (cache.directory is None) == in_memory
+            assert cache.n_rows == 3000 and cache.nnz == batch.nnz
+            results.append(fit_sgd(cache, 50, LogisticLoss(), config))
+    np.testing.assert_array_equal(results[0].weights, results[1].weights)
+    assert list(tmp_path.iterdir()) == []  # type: ignore[attr-defined]
+
+
+def fixed_width_batch(n: int, width: int, n_features: int, seed: int) -> SparseBatch:
+    rng = np.random.default_rng(seed)
+    indices = np.sort(rng.choice(n_features, size=(n, width)), axis=1).astype(np.int32)
+    return SparseBatch(
+        np.arange(n + 1, dtype=np.int64) * width,
+        indices.ravel(),
+        rng.normal(size=n * width).astype(np.float32),
+        (rng.random(n) < 0.5).astype(np.float64),
+        n_features,
+    )
+
+
+@pytest.mark.parametrize("k", [1, 3])
+def test_the_fixed_width_step_computes_what_the_general_step_does(k: int) -> None:
+    batch = fixed_width_batch(64, 5, 40, seed=k)
+    weights = np.random.default_rng(0).normal(size=(41, k))
+    gradient = np.random.default_rng(1).normal(size=(64, k))
+    rows = _StepRows.of(batch)
+    assert batch.row_width() == 5 and rows.row_of is None  # the fixed-width path
+    row_of = np.repeat(np.arange(64), 5)
+    np.testing.assert_allclose(rows.margins(weights), margins_of(batch, weights), rtol=1e-12)
+    touched, sums = scatter_gradient(rows.flat_indices, rows.contributions(gradient), 40)
+    expected_touched, expected_sums = _scatter(batch, gradient, row_of)
+    np.testing.assert_array_equal(touched, expected_touched)
+    np.testing.assert_allclose(sums, expected_sums, rtol=1e-12)
+
+
+def test_rows_of_different_lengths_take_the_general_path() -> None:
+    batch = one_hot_batch(50, seed=3)
+    assert batch.row_width() == 0 and _StepRows.of(batch).row_of is not None
+
+
+def test_shuffled_mini_batches_are_the_shuffled_chunk_cut_in_order() -> None:
+    batch = fixed_width_batch(100, 3, 20, seed=5)
+    chunks = chunks_of(batch, [30, 70])
+    config = SGDConfig(shuffle=True, batch_size=16, seed=4)
+    got = concatenate(list(_mini_batches(chunks, config, np.random.default_rng(4))))
+    rng = np.random.default_rng(4)
+    order = rng.permutation(2)
+    expected = concatenate(
+        [chunks[i].take(rng.permutation(len(chunks[i]))) for i in order.tolist()]
+    )
+    for name in ("indptr", "indices", "values", "y"):
+        np.testing.assert_array_equal(getattr(got, name), getattr(expected, name))
 
 
 def test_both_gradient_scatters_agree() -> None:
@@ -209,3 +274,14 @@ def test_the_automatic_learning_rate_shrinks_with_longer_rows() -> None:
     wide = dense_batch(np.ones((10, 100)), np.zeros(10))
     assert auto_learning_rate([narrow]) == 1.0  # capped
     assert auto_learning_rate([wide]) == pytest.approx(0.05)
+
+
+def test_taking_fixed_width_rows_equals_the_general_gather() -> None:
+    batch = fixed_width_batch(40, 4, 30, seed=6)
+    tail = row_slice(batch, 7, 40)  # a slice whose indptr does not start at 0
+    order = np.random.default_rng(0).permutation(len(tail))
+    taken = tail.take(order)
+    assert taken.row_width() == 4
+    np.testing.assert_array_equal(taken.indptr, np.arange(len(tail) + 1) * 4)
+    np.testing.assert_array_equal(taken.to_dense(), tail.to_dense()[order])
+    np.testing.assert_array_equal(taken.y, tail.y[order])
