@@ -17,8 +17,8 @@ megabytes written to /tmp (never committed): rows sampled from banking.csv with 
 `campaign` and `euribor3m` redrawn so they have many distinct values (euribor3m gets millions,
 which forces the bounded median/histogram map into its approximate mode).
 
-    /tmp/venv/bin/python benchmarks/stats_banking.py              # both files, markdown table
-    /tmp/venv/bin/python benchmarks/stats_banking.py --big-mb 0   # banking.csv only
+    .venv/bin/python benchmarks/stats_banking.py              # both files, markdown table
+    .venv/bin/python benchmarks/stats_banking.py --big-mb 0   # banking.csv only
 """
 
 from __future__ import annotations
