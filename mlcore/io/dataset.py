@@ -43,7 +43,7 @@ from mlcore.io.csvreader import (
 from mlcore.io.files import DataFile
 from mlcore.io.rearrangement import Rearrangement, Splitter
 from mlcore.schema.model import Attribute, AttributeType, Schema
-from mlcore.schema.values import ConvertedColumn, convert_column
+from mlcore.schema.values import convert_column
 
 DEFAULT_MAX_INVALID = 10_000
 FIRST_LINES_SHOWN = 10
@@ -51,7 +51,11 @@ FIRST_LINES_SHOWN = 10
 
 @dataclass
 class TypedChunk:
-    """Valid, selected records: NUMERIC/BINARY columns float64 (NaN = missing), others str."""
+    """Valid, selected records: NUMERIC/BINARY columns float64 (NaN = missing), others str.
+
+    With `TypedReader(categories=True)` (training), CATEGORICAL columns are a pandas
+    `Categorical` of the same stripped strings ("" = missing) instead of an array of strings.
+    """
 
     frame: pd.DataFrame
     line_numbers: np.ndarray
@@ -81,8 +85,10 @@ class TypedReader:
         on_invalid: Callable[[InvalidRecord], None] | None = None,
         progress: ProgressCallback | None = None,
         chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+        categories: bool = False,
     ) -> None:
         self.files = list(files)
+        self.categories = categories
         self.schema = schema
         self.fmt = fmt
         self.rearrangement = rearrangement
@@ -197,16 +203,18 @@ class TypedReader:
 
     def _typed(self, chunk: Chunk) -> TypedChunk:
         """Convert every attribute; report and drop records holding an invalid value."""
-        columns: dict[str, np.ndarray] = {}
+        columns: dict[str, np.ndarray | pd.Categorical] = {}
         first_bad_column = np.full(len(chunk), -1, dtype=np.int64)
         for position, attribute in enumerate(self.schema.attributes):
-            converted = _convert(attribute, chunk.frame[attribute.name])
-            columns[attribute.name] = np.asarray(converted.values)
-            newly_bad = np.asarray(converted.invalid, dtype=bool) & (first_bad_column < 0)
+            values, invalid = _convert(attribute, chunk.frame[attribute.name], self.categories)
+            columns[attribute.name] = values
+            newly_bad = invalid & (first_bad_column < 0)
             first_bad_column[newly_bad] = position
         bad = first_bad_column >= 0
         for row in np.flatnonzero(bad).tolist():
             self._report_bad_value(chunk, row, int(first_bad_column[row]))
+        if not bad.any():  # the usual case: no copy of every column
+            return TypedChunk(pd.DataFrame(columns), chunk.line_numbers, chunk.file_name)
         good = ~bad
         frame = pd.DataFrame({name: values[good] for name, values in columns.items()})
         return TypedChunk(frame, chunk.line_numbers[good], chunk.file_name)
@@ -235,13 +243,47 @@ class TypedReader:
             )
 
 
-def _convert(attribute: Attribute, column: pd.Series) -> ConvertedColumn:
-    """Convert a column; one the reader already parsed as float64 only needs its NaNs read."""
+def _convert(
+    attribute: Attribute, column: pd.Series, categories: bool = False
+) -> tuple[np.ndarray | pd.Categorical, np.ndarray]:
+    """A column's typed values and where they are invalid.
+
+    A column the reader parsed as float64 is already typed. CATEGORICAL and BINARY columns hold
+    a few distinct strings many times: those are converted once each (`_convert_distinct`).
+    """
     if column.dtype == np.float64:
         values = column.to_numpy(dtype=np.float64, copy=True)
-        missing = np.isnan(values)
-        return ConvertedColumn(values, missing, np.zeros(len(values), dtype=bool))
-    return convert_column(attribute.type, column)
+        return values, np.zeros(len(values), dtype=bool)
+    if attribute.type in (AttributeType.CATEGORICAL, AttributeType.BINARY):
+        # the reader's string columns never hold NaN, so no missing-value scan is needed here
+        codes, distinct = pd.factorize(column.to_numpy(dtype=object))
+        if len(codes) == 0 or codes.min() >= 0:
+            return _convert_distinct(attribute, codes, distinct, categories)
+    converted = convert_column(attribute.type, column)
+    return np.asarray(converted.values), np.asarray(converted.invalid, dtype=bool)
+
+
+def _convert_distinct(
+    attribute: Attribute, codes: np.ndarray, distinct: np.ndarray, categories: bool
+) -> tuple[np.ndarray | pd.Categorical, np.ndarray]:
+    """Convert each distinct string once (`convert_column`'s rules), then spread over the rows.
+
+    With `categories`, a CATEGORICAL column comes back as a `pd.Categorical`, so training
+    counts and encodes it by its integer codes instead of hashing a string per record.
+    """
+    converted = convert_column(attribute.type, pd.Series(distinct, dtype=object))
+    invalid = np.asarray(converted.invalid, dtype=bool)[codes]
+    if attribute.type is not AttributeType.CATEGORICAL:
+        return np.asarray(converted.values)[codes], invalid
+    words = np.asarray(converted.values, dtype=object)
+    if not categories:
+        return words[codes], invalid
+    # stripping can merge distinct strings (" a" and "a"): the stripped words are factorized
+    word_codes, unique_words = pd.factorize(words)
+    values = pd.Categorical.from_codes(
+        word_codes[codes], categories=pd.Index(unique_words, dtype=object), validate=False
+    )
+    return values, invalid
 
 
 def iter_typed_chunks(

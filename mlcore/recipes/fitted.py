@@ -237,7 +237,11 @@ class FittedRecipe:
             _encode_output(output, evaluator, int(offset))
             for output, offset in zip(self.outputs, self.offsets[:-1], strict=True)
         ]
-        return _assemble(parts, len(frame), self.n_features, y)
+        targets = np.full(len(frame), np.nan) if y is None else np.asarray(y, dtype=np.float64)
+        if all(isinstance(part, _Slot) for part in parts):
+            return _assemble_slots(parts, len(frame), self.n_features, targets)  # type: ignore[arg-type]
+        spread = [part.spread() if isinstance(part, _Slot) else part for part in parts]
+        return _assemble(spread, len(frame), self.n_features, targets)
 
     def drop_features(self, keep: np.ndarray) -> FittedRecipe:
         """A copy keeping only the features where `keep` is True (e.g. to fit a size cap)."""
@@ -293,55 +297,107 @@ def _describe_drop(fitted: FittedRecipe, keep: np.ndarray) -> str:
 _Part = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
-def _encode_output(output: FittedOutput, evaluator: _Evaluator, offset: int) -> _Part:
+@dataclass
+class _Slot:
+    """An output that stores at most one value per row, as dense per-row arrays.
+
+    NUMERIC, BINARY, CATEGORICAL and BINNED outputs are of this kind (only text and token
+    outputs can store several values in a row). `columns[i]` is row i's feature, -1 for none;
+    `values` is None when every stored value is 1.0 (one-hot). Dense slots avoid a sort by row:
+    a recipe of slots only is assembled by stacking them side by side.
+    """
+
+    columns: np.ndarray  # int64, shape (n_rows,)
+    values: np.ndarray | None = None  # float32, shape (n_rows,)
+
+    def spread(self) -> _Part:
+        """As (rows, columns, values) of the stored values, for mixing with token outputs."""
+        rows = np.flatnonzero(self.columns >= 0)
+        values = np.ones(len(rows), np.float32) if self.values is None else self.values[rows]
+        return rows, self.columns[rows], values
+
+
+def _encode_output(output: FittedOutput, evaluator: _Evaluator, offset: int) -> _Part | _Slot:
     node = output.spec.node
     if output.kind == NUMERIC:
         return _encode_numeric(output, evaluator.numbers(node), offset)
     if output.kind == BINARY:
         if VALUE not in output.keys:
-            return _empty_part()
-        rows = np.flatnonzero(evaluator.numbers(node) == 1).astype(np.int64)
-        return rows, np.full(len(rows), offset, dtype=np.int64), np.ones(len(rows), np.float32)
+            return _Slot(np.full(evaluator.n_rows, -1, dtype=np.int64))
+        return _Slot(np.where(evaluator.numbers(node) == 1, offset, -1).astype(np.int64))
+    if output.kind == BINNED and not _is_cartesian(node):
+        return _encode_bins(output, evaluator, offset)
+    if output.kind == CATEGORICAL and isinstance(node, AttributeNode):
+        # the strings themselves: every row has one ("" when missing, never a vocabulary key)
+        columns = output.index.get_indexer(evaluator.strings(node))
+        if "" in output.index:
+            columns[evaluator.strings(node) == ""] = -1
+        return _Slot(np.where(columns >= 0, columns + offset, -1).astype(np.int64))
     rows, tokens = evaluator.tokens(node)
     columns = output.index.get_indexer(tokens)
     known = columns >= 0
     rows, columns = rows[known], columns[known].astype(np.int64)
-    if output.kind not in (CATEGORICAL, BINNED):  # several tokens per row may repeat
-        width = max(len(output.keys), 1)
-        unique = np.unique(rows * width + columns)
-        rows, columns = unique // width, unique % width
+    if output.kind == CATEGORICAL:  # lowercase/no_punct/cartesian of one-per-row inputs
+        slot = np.full(evaluator.n_rows, -1, dtype=np.int64)
+        slot[rows] = columns + offset
+        return _Slot(slot)
+    width = max(len(output.keys), 1)  # several tokens per row may repeat
+    unique = np.unique(rows * width + columns)
+    rows, columns = unique // width, unique % width
     return rows, columns + offset, np.ones(len(rows), dtype=np.float32)
 
 
-def _encode_numeric(output: FittedOutput, values: np.ndarray, offset: int) -> _Part:
+def _encode_bins(output: FittedOutput, evaluator: _Evaluator, offset: int) -> _Slot:
+    """Each value's bin by binary search; bin numbers map to the output's keys (some dropped)."""
+    node = output.spec.node
+    assert isinstance(node, TransformNode) and evaluator.bins is not None
+    values = evaluator.numbers(node.args[0])
+    boundaries = evaluator.bins[node.label]
+    key_of_bin = output.index.get_indexer(transforms.bin_labels(boundaries))
+    columns = key_of_bin[transforms.bin_index(np.nan_to_num(values), boundaries)]
+    missing = np.isnan(values)
+    if missing.any():
+        columns[missing] = output.index.get_indexer([MISSING_BIN])[0]
+    return _Slot(np.where(columns >= 0, columns + offset, -1).astype(np.int64))
+
+
+def _encode_numeric(output: FittedOutput, values: np.ndarray, offset: int) -> _Slot:
+    """The standardised value when present, the `:missing` indicator (1.0) when not."""
     present = ~np.isnan(values)
-    rows_parts, column_parts, value_parts = [], [], []
-    if VALUE in output.keys:
-        rows = np.flatnonzero(present)
-        rows_parts.append(rows)
-        column_parts.append(np.full(len(rows), offset + output.keys.index(VALUE)))
-        value_parts.append((values[rows] - output.mean) / output.std)
-    if MISSING in output.keys:
-        rows = np.flatnonzero(~present)
-        rows_parts.append(rows)
-        column_parts.append(np.full(len(rows), offset + output.keys.index(MISSING)))
-        value_parts.append(np.ones(len(rows)))
-    if not rows_parts:
-        return _empty_part()
-    return (
-        np.concatenate(rows_parts).astype(np.int64),
-        np.concatenate(column_parts).astype(np.int64),
-        np.concatenate(value_parts).astype(np.float32),
-    )
+    value_column = offset + output.keys.index(VALUE) if VALUE in output.keys else -1
+    missing_column = offset + output.keys.index(MISSING) if MISSING in output.keys else -1
+    columns = np.where(present, value_column, missing_column).astype(np.int64)
+    scaled = np.where(present, (values - output.mean) / output.std, 1.0)
+    return _Slot(columns, scaled.astype(np.float32))
 
 
-def _empty_part() -> _Part:
-    return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float32)
-
-
-def _assemble(
-    parts: list[_Part], n_rows: int, n_features: int, y: np.ndarray | None
+def _assemble_slots(
+    slots: list[_Slot], n_rows: int, n_features: int, targets: np.ndarray
 ) -> SparseBatch:
+    """Stack the slots side by side: row i's values are its slots' in output order.
+
+    Outputs own increasing column ranges, so every row's columns come out ascending. When no
+    slot is empty in any row (banking's case), the rows are fixed-width and need no masking.
+    """
+    n_slots = len(slots)
+    columns = np.empty((n_rows, n_slots), dtype=np.int32)
+    values = np.ones((n_rows, n_slots), dtype=np.float32)
+    for position, slot in enumerate(slots):
+        columns[:, position] = slot.columns
+        if slot.values is not None:
+            values[:, position] = slot.values
+    present = columns >= 0
+    if present.all():
+        indptr = np.arange(n_rows + 1, dtype=np.int64) * n_slots
+        return SparseBatch(
+            indptr, columns.ravel(), values.ravel(), targets, n_features
+        ).known_width(n_slots)
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(present.sum(axis=1), out=indptr[1:])
+    return SparseBatch(indptr, columns[present], values[present], targets, n_features)
+
+
+def _assemble(parts: list[_Part], n_rows: int, n_features: int, targets: np.ndarray) -> SparseBatch:
     rows = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, np.int64)
     columns = np.concatenate([p[1] for p in parts]) if parts else np.empty(0, np.int64)
     values = np.concatenate([p[2] for p in parts]) if parts else np.empty(0, np.float32)
@@ -350,7 +406,6 @@ def _assemble(
     order = np.argsort(rows, kind="stable")
     indptr = np.zeros(n_rows + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows, minlength=n_rows), out=indptr[1:])
-    targets = np.full(n_rows, np.nan) if y is None else np.asarray(y, dtype=np.float64)
     return SparseBatch(
         indptr,
         columns[order].astype(np.int32),

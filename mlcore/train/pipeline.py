@@ -181,7 +181,11 @@ def _reader(
         if progress is not None:
             progress(0, n_passes, records, math.nan)
 
-    return TypedReader(files, schema, fmt, rearrangement=rearrangement, progress=reading)
+    # categories: CATEGORICAL columns arrive as codes, which fitting and encoding count and map
+    # without hashing a string per record
+    return TypedReader(
+        files, schema, fmt, rearrangement=rearrangement, progress=reading, categories=True
+    )
 
 
 def _fit(
