@@ -308,16 +308,23 @@ class _TargetReader:
         values = values[present]
         if self.model_type is ModelType.REGRESSION:
             self._add_moments(values.astype(np.float64))
+        elif self.model_type is ModelType.BINARY:  # 0.0/1.0: counted without any strings
+            ones = int(np.count_nonzero(values))
+            self._add_counts(["0", "1"], [len(values) - ones, ones])
         else:
             labels, counts = np.unique(values, return_counts=True)
-            for label, count in zip(labels.tolist(), counts.tolist(), strict=True):
-                self.counts[label] = self.counts.get(label, 0) + count
-            if self.model_type is ModelType.MULTICLASS and len(self.counts) > MAX_CLASSES:
+            self._add_counts(labels.tolist(), counts.tolist())
+            if len(self.counts) > MAX_CLASSES:
                 raise DataError(
                     f"the target {self.name!r} has more than {MAX_CLASSES} distinct values; "
                     "a MULTICLASS model supports at most 100 classes"
                 )
-        return frame[present]
+        return _rows(frame, present)
+
+    def _add_counts(self, labels: list[str], counts: list[int]) -> None:
+        for label, count in zip(labels, counts, strict=True):
+            if count:
+                self.counts[label] = self.counts.get(label, 0) + count
 
     def finish(self) -> None:
         if self.model_type is ModelType.BINARY:
@@ -338,10 +345,8 @@ class _TargetReader:
             index = {label: i for i, label in enumerate(self.classes)}
             y = np.array([index.get(v, -1) for v in values.tolist()], dtype=np.float64)
             known = y >= 0  # a class unseen in the fit pass cannot happen on the same data
-            return frame[present][known], y[known]
-        if self.model_type is ModelType.BINARY:
-            return frame[present], (values == "1").astype(np.float64)
-        return frame[present], values.astype(np.float64)
+            return _rows(_rows(frame, present), known), y[known]
+        return _rows(frame, present), values.astype(np.float64)  # BINARY: 0.0/1.0
 
     def summary(self) -> TargetSummary:
         if self.model_type is ModelType.REGRESSION:
@@ -356,14 +361,14 @@ class _TargetReader:
         return {label: int(self.counts.get(label, 0)) for label in self.classes}
 
     def _values(self, column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-        """The target as numbers (REGRESSION) or label strings, and where it is present."""
+        """The target as numbers (REGRESSION; BINARY as 0.0/1.0) or label strings (MULTICLASS),
+        and where it is present."""
         if self.model_type is ModelType.REGRESSION:
             numbers = _as_numbers(column, self.name)
             return numbers, ~np.isnan(numbers)
         if self.model_type is ModelType.BINARY:
             numbers = _as_binary(column, self.name)
-            present = ~np.isnan(numbers)
-            return np.where(numbers == 1.0, "1", "0").astype(object), present
+            return numbers, ~np.isnan(numbers)
         labels = _as_labels(column)
         return labels, labels != ""
 
@@ -378,6 +383,11 @@ class _TargetReader:
         self._squares += m2 + delta * delta * self.count * n / total
         self.mean += delta * n / total
         self.count = total
+
+
+def _rows(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
+    """The rows where `keep` is True; the frame itself (no copy) when that is all of them."""
+    return frame if bool(keep.all()) else frame[keep]
 
 
 def _as_numbers(column: pd.Series, name: str) -> np.ndarray:
@@ -404,6 +414,9 @@ def _as_binary(column: pd.Series, name: str) -> np.ndarray:
 
 def _as_labels(column: pd.Series) -> np.ndarray:
     """Class labels as strings ("" when missing); whole numbers print without ".0"."""
+    if isinstance(column.dtype, pd.CategoricalDtype):  # label the categories, not every row
+        categories = [str(v).strip() for v in column.cat.categories.tolist()]
+        return np.array([*categories, ""], dtype=object)[column.cat.codes.to_numpy()]
     if column.dtype == np.float64:
         numbers = column.to_numpy(dtype=np.float64)
         return np.array([_number_label(value) for value in numbers.tolist()], dtype=object)
