@@ -42,6 +42,7 @@ from mlcore.io.csvreader import CsvFormat
 from mlcore.io.dataset import TypedReader
 from mlcore.io.files import DataFile
 from mlcore.io.rearrangement import Rearrangement
+from mlcore.recipes import fit_recipe, parse_recipe, suggest_recipe
 from mlcore.schema.model import AttributeType, ModelType, Schema
 from mlcore.schema.values import convert_column
 from mlcore.train.cache import FeatureCache
@@ -161,8 +162,6 @@ def _parameters(parameters: TrainingParameters | dict[str, str] | None) -> Train
 
 
 def _suggested_recipe(schema: Schema) -> str:
-    from mlcore.recipes import suggest_recipe
-
     return str(suggest_recipe(schema, None))
 
 
@@ -200,8 +199,6 @@ def _fit(
     kept: list[pd.DataFrame] | None = None,
 ) -> Any:
     """Fit the recipe in one reading pass; append the typed frames to `kept` when given."""
-    from mlcore.recipes import fit_recipe, parse_recipe
-
     recipe = parse_recipe(recipe_text, schema)
     reader = _reader(files, schema, fmt, rearrangement, params.max_passes, progress)
 
