@@ -60,6 +60,8 @@ from mlcore.stats.moments import Moments
 FORMAT_VERSION = 1
 MAX_VOCABULARY = 1_000_000  # per output while fitting; the rarest entries beyond it are dropped
 MISSING_BIN = "missing"
+# values looked at to decide whether a column repeats its values enough to bin them by hash
+REPEAT_SAMPLE = 1000
 VALUE, MISSING = "value", "missing"
 # while fitting, a binned value inside a cartesian is carried as a placeholder holding the raw
 # value; the real bin label replaces it once the boundaries are known (after the pass)
@@ -380,11 +382,21 @@ def _encode_bins(output: FittedOutput, evaluator: _Evaluator, offset: int) -> _S
     values = evaluator.numbers(node.args[0])
     boundaries = evaluator.bins[node.label]
     key_of_bin = output.index.get_indexer(transforms.bin_labels(boundaries))
-    columns = key_of_bin[transforms.bin_index(np.nan_to_num(values), boundaries)]
+    columns = key_of_bin[_bin_numbers(np.nan_to_num(values), boundaries)]
     missing = np.isnan(values)
     if missing.any():
         columns[missing] = output.index.get_indexer([MISSING_BIN])[0]
     return _Slot(np.where(columns >= 0, columns + offset, -1).astype(np.int64))
+
+
+def _bin_numbers(values: np.ndarray, boundaries: np.ndarray) -> np.ndarray:
+    """`transforms.bin_index(values, boundaries)`, searching each distinct value once when the
+    values repeat (as most numeric columns do: a binary search per record costs 4x a hash)."""
+    sample = values[:REPEAT_SAMPLE]
+    if len(values) > 4 * REPEAT_SAMPLE and 2 * len(pd.unique(sample)) <= len(sample):
+        codes, distinct = pd.factorize(values)  # no NaN here, so every code is >= 0
+        return transforms.bin_index(distinct, boundaries)[codes]
+    return transforms.bin_index(values, boundaries)
 
 
 def _encode_numeric(output: FittedOutput, values: np.ndarray, offset: int) -> _Slot:

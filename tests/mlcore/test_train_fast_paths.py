@@ -135,3 +135,14 @@ def test_hashing_distinct_values_counts_what_update_counts(max_distinct: int) ->
     np.testing.assert_array_equal(hashed.values, sorted_.values)
     np.testing.assert_array_equal(hashed.counts, sorted_.counts)
     assert hashed.digits == sorted_.digits
+
+
+@pytest.mark.parametrize("distinct", [7, 5_000, None])
+def test_binning_by_distinct_values_equals_a_search_per_value(distinct: int | None) -> None:
+    from mlcore.recipes.fitted import _bin_numbers
+    from mlcore.recipes.transforms import bin_index
+
+    rng = np.random.default_rng(distinct)
+    values = rng.random(20_000) if distinct is None else rng.integers(0, distinct, 20_000) * 0.5
+    boundaries = np.unique(np.quantile(values, np.linspace(0.05, 0.95, 19)))
+    np.testing.assert_array_equal(_bin_numbers(values, boundaries), bin_index(values, boundaries))
