@@ -29,9 +29,10 @@ Three parts, each printed as a markdown table:
 Speed and memory run first, while the driver is small (Linux carries a parent's resident peak
 into a child's `ru_maxrss`); quality runs last, in the driver.
 
-    /tmp/venv/bin/python benchmarks/models.py                       # speed + quality
-    /tmp/venv/bin/python benchmarks/models.py --big-gb 5.4          # + memory on 5.4 GB (5 GiB)
-    /tmp/venv/bin/python benchmarks/models.py --only memory --big-gb 5.4 --big-passes 3
+    .venv/bin/python benchmarks/models.py                       # speed + quality
+    .venv/bin/python benchmarks/models.py --only speed --repeat 5 --blas-threads 1
+    .venv/bin/python benchmarks/models.py --big-gb 5.4          # + memory on 5.4 GB (5 GiB)
+    .venv/bin/python benchmarks/models.py --only memory --big-gb 5.4 --big-passes 3
 """
 
 from __future__ import annotations
@@ -294,17 +295,26 @@ def speed_worker(mode: str, path: str, recipe_file: str, passes: int) -> dict[st
     return {"seconds": seconds, "max_rss": rss, **extra}
 
 
-def run_worker(mode: str, path: Path, recipe_file: Path, passes: int) -> dict[str, Any]:
+def run_worker(
+    mode: str, path: Path, recipe_file: Path, passes: int, blas_threads: int = 0
+) -> dict[str, Any]:
     """Run one worker process; also sample its resident set with psutil every 0.1 s.
 
     The sampled peak does not depend on what Linux carries into `ru_maxrss` from the parent.
+    `blas_threads` > 0 caps the BLAS/OpenMP threads of the worker (0: the libraries' defaults).
     """
     import psutil
 
     started = time.perf_counter()
     command = [sys.executable, __file__, "--worker", mode, str(path), str(recipe_file), str(passes)]
+    env = dict(os.environ)
+    if blas_threads > 0:
+        for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            env[name] = str(blas_threads)
     with tempfile.TemporaryFile("w+") as stdout:
-        process = subprocess.Popen(command, stdout=stdout, stderr=subprocess.PIPE, text=True)
+        process = subprocess.Popen(
+            command, stdout=stdout, stderr=subprocess.PIPE, text=True, env=env
+        )
         watched, sampled = psutil.Process(process.pid), 0
         while process.poll() is None:
             with contextlib.suppress(psutil.Error):  # the process may end between the calls
@@ -320,11 +330,11 @@ def run_worker(mode: str, path: Path, recipe_file: Path, passes: int) -> dict[st
     return result
 
 
-def speed(repeat: int, recipe_file: Path) -> dict[str, dict[str, Any]]:
+def speed(repeat: int, recipe_file: Path, blas_threads: int = 0) -> dict[str, dict[str, Any]]:
     best: dict[str, dict[str, Any]] = {}
     for _ in range(repeat):
         for mode in ("mlcore", "sklearn"):
-            result = run_worker(mode, BANKING, recipe_file, 10)
+            result = run_worker(mode, BANKING, recipe_file, 10, blas_threads)
             if mode not in best or result["seconds"] < best[mode]["seconds"]:
                 best[mode] = result
     return best
@@ -430,6 +440,13 @@ def main() -> None:
     parser.add_argument("--targets", default=",".join(TARGETS))
     parser.add_argument("--only", choices=("quality", "speed", "memory"), action="append")
     parser.add_argument("--repeat", type=int, default=3, help="speed runs per contender")
+    parser.add_argument(
+        "--blas-threads",
+        type=int,
+        default=0,
+        help="cap BLAS/OpenMP threads in the speed workers (0: library defaults). On a shared "
+        "machine, scikit-learn's multi-threaded BLAS slows down a lot when the cores are busy",
+    )
     parser.add_argument("--big-gb", type=float, default=0.0, help="size of the memory run's CSV")
     parser.add_argument("--big-passes", type=int, default=10)
     parser.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
@@ -452,8 +469,14 @@ def main() -> None:
         write_banking_recipe(recipe_file)
         try:
             if "speed" in parts:
-                print(f"**Speed** (banking.csv, CSV to trained model, best of {args.repeat})\n")
-                print(speed_table(speed(args.repeat, recipe_file)) + "\n", flush=True)
+                threads = f", BLAS threads {args.blas_threads}" if args.blas_threads else ""
+                print(
+                    f"**Speed** (banking.csv, CSV to trained model, best of {args.repeat}"
+                    f"{threads})\n"
+                )
+                best = speed(args.repeat, recipe_file, args.blas_threads)
+                print(speed_table(best) + "\n", flush=True)
+                print("\n".join(f"    {line}" for line in best["mlcore"]["log"]) + "\n")
             if "memory" in parts and args.big_gb > 0:
                 print(f"**Memory** (train_model on {args.big_gb:g} GB)\n")
                 result = memory(args.big_gb, args.big_passes, recipe_file)
