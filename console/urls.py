@@ -109,6 +109,11 @@ console_patterns = [
     # An ML model's pages.
     path("models/<str:entity_id>/", models.ml_model_detail, name="mlmodel-detail"),
     path("models/<str:entity_id>/status/", models.ml_model_status, name="mlmodel-status"),
+    path(
+        "models/<str:entity_id>/evaluations/",
+        models.ml_model_evaluations,
+        name="mlmodel-evaluations",
+    ),
     path("models/<str:entity_id>/log/", models.ml_model_log, name="mlmodel-log"),
     path("models/<str:entity_id>/rename/", models.ml_model_rename, name="mlmodel-rename"),
     path("models/<str:entity_id>/tags/", models.ml_model_tags, name="mlmodel-tags"),

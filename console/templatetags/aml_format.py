@@ -10,10 +10,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django import template
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
-from console.models import Status
+from console.models import AMLObject, Status
+from console.services.listing import TYPE_KEY_OF
 
 register = template.Library()
 
@@ -53,11 +55,14 @@ def aml_duration(value: timedelta | float | int | None) -> str:
 
 @register.filter
 def completion(obj: Any) -> str:
-    """The dashboard's Completion time: how long the job took, once it finished."""
+    """The dashboard's Completion time: how long the job took, once it finished.
+
+    Under a second reads like the summary's compute time ("Less than 1 sec."), not "0 secs.".
+    """
     if getattr(obj, "finished_at", None) is None:
         return ""
-    began = obj.created_at
-    return humanize_seconds((obj.finished_at - began).total_seconds())
+    seconds = (obj.finished_at - obj.created_at).total_seconds()
+    return "Less than 1 sec." if seconds < 1 else humanize_seconds(seconds)
 
 
 @register.filter
@@ -82,6 +87,27 @@ def aml_bytes(value: int | float | None) -> str:
     if unit == 0:
         return f"{int(size):,} {'byte' if int(size) == 1 else 'bytes'}"
     return f"{size:.1f} {_UNITS[unit]}"
+
+
+@register.simple_tag
+def object_url(obj: AMLObject, page: str = "detail") -> str:
+    """The URL of one of an object's pages: `{% object_url ml "rename" %}` → /models/ml-…/rename/."""
+    return reverse(f"console:{TYPE_KEY_OF[type(obj)]}-{page}", args=[obj.entity_id])
+
+
+# Training parameters whose raw value is a number of bytes (AML's keys).
+_BYTE_PARAMETERS = frozenset({"sgd.maxMLModelSizeInBytes"})
+
+
+@register.filter
+def parameter_value(value: Any, key: str) -> str:
+    """A training parameter as AML stores it, with the size in MB/GB after a byte count."""
+    if key in _BYTE_PARAMETERS:
+        try:
+            return f"{int(value):,} bytes ({aml_bytes(int(value))})"
+        except (TypeError, ValueError):
+            pass
+    return str(value)
 
 
 @register.filter

@@ -5,18 +5,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseClientRefresh
 
 from console.model_charts import build_evaluation_report, confusion_csv
 from console.models import Evaluation, Status
 from console.services.evaluations import delete_evaluation
 
-from .objects import change_tags_from_post, log_download, log_tail, owned_or_404, rename_from_post
+from .objects import (
+    change_tags_and_return,
+    delete_and_return,
+    invalid_records,
+    log_download,
+    log_tail,
+    owned_or_404,
+    progress_panel,
+    rename_and_return,
+)
 
 DETAIL_TEMPLATE = "console/evaluations/detail.html"
 
@@ -28,11 +34,10 @@ def evaluation_detail(request: HttpRequest, entity_id: str) -> HttpResponse:
 
 @require_GET
 def evaluation_status(request: HttpRequest, entity_id: str) -> HttpResponse:
-    """The progress panel htmx polls; once the evaluation is over the whole page reloads."""
     ev = owned_or_404(Evaluation, request, entity_id)
-    if request.htmx and not ev.is_active:
-        return HttpResponseClientRefresh()
-    return render(request, "console/evaluations/partials/progress.html", _progress_context(ev))
+    return progress_panel(
+        request, ev, "console/evaluations/partials/progress.html", _progress_context
+    )
 
 
 @require_GET
@@ -54,26 +59,20 @@ def evaluation_matrix_csv(request: HttpRequest, entity_id: str) -> HttpResponse:
 
 @require_POST
 def evaluation_rename(request: HttpRequest, entity_id: str) -> HttpResponse:
-    rename_from_post(request, owned_or_404(Evaluation, request, entity_id))
-    return redirect("console:evaluation-detail", entity_id=entity_id)
+    return rename_and_return(request, owned_or_404(Evaluation, request, entity_id))
 
 
 @require_POST
 def evaluation_tags(request: HttpRequest, entity_id: str) -> HttpResponse:
     ev = owned_or_404(Evaluation, request, entity_id)
-    error = change_tags_from_post(request, ev)
-    if error:
-        ev.refresh_from_db()
-        return _render_detail(request, ev, status=400, tags_error=error, tag_form=request.POST)
-    return HttpResponseRedirect(reverse("console:evaluation-detail", args=[entity_id]) + "#tags")
+    return change_tags_and_return(request, ev, _render_detail)
 
 
 @require_POST
 def evaluation_delete(request: HttpRequest, entity_id: str) -> HttpResponse:
-    ev = owned_or_404(Evaluation, request, entity_id)
-    delete_evaluation(request.user, entity_id)
-    messages.success(request, f"Deleted evaluation {ev.display_name}.")
-    return redirect("console:dashboard")
+    return delete_and_return(
+        request, owned_or_404(Evaluation, request, entity_id), delete_evaluation
+    )
 
 
 def _progress_context(ev: Evaluation) -> dict[str, Any]:
@@ -102,6 +101,7 @@ def _render_detail(
         "ml": ml,
         "report": report,
         "log_tail": log_tail(ev),
+        "invalid_records": invalid_records(ev) if report and report.invalid_record_count else [],
         **extra,
     }
     return render(request, DETAIL_TEMPLATE, context, status=status)

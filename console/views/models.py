@@ -5,18 +5,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseClientRefresh
 
 from console.model_charts import build_model_insights, training_progress, verdict_of
 from console.models import DataSource, MLModel, Status
 from console.services.ml_models import delete_ml_model
 
-from .objects import change_tags_from_post, log_download, log_tail, owned_or_404, rename_from_post
+from .objects import (
+    change_tags_and_return,
+    delete_and_return,
+    log_download,
+    log_tail,
+    owned_or_404,
+    progress_panel,
+    rename_and_return,
+)
 
 DETAIL_TEMPLATE = "console/models/detail.html"
 
@@ -28,11 +33,16 @@ def ml_model_detail(request: HttpRequest, entity_id: str) -> HttpResponse:
 
 @require_GET
 def ml_model_status(request: HttpRequest, entity_id: str) -> HttpResponse:
-    """The progress panel htmx polls; once training is over the whole page reloads to show it."""
     ml = owned_or_404(MLModel, request, entity_id)
-    if request.htmx and not ml.is_active:
-        return HttpResponseClientRefresh()
-    return render(request, "console/models/partials/progress.html", _progress_context(ml))
+    return progress_panel(request, ml, "console/models/partials/progress.html", _progress_context)
+
+
+@require_GET
+def ml_model_evaluations(request: HttpRequest, entity_id: str) -> HttpResponse:
+    """The Evaluations card, which htmx polls while one of them is pending or in progress."""
+    ml = owned_or_404(MLModel, request, entity_id)
+    context = {"ml": ml, **_evaluations_context(ml)}
+    return render(request, "console/models/partials/evaluations.html", context)
 
 
 @require_GET
@@ -42,26 +52,18 @@ def ml_model_log(request: HttpRequest, entity_id: str) -> HttpResponse:
 
 @require_POST
 def ml_model_rename(request: HttpRequest, entity_id: str) -> HttpResponse:
-    rename_from_post(request, owned_or_404(MLModel, request, entity_id))
-    return redirect("console:mlmodel-detail", entity_id=entity_id)
+    return rename_and_return(request, owned_or_404(MLModel, request, entity_id))
 
 
 @require_POST
 def ml_model_tags(request: HttpRequest, entity_id: str) -> HttpResponse:
     ml = owned_or_404(MLModel, request, entity_id)
-    error = change_tags_from_post(request, ml)
-    if error:
-        ml.refresh_from_db()
-        return _render_detail(request, ml, status=400, tags_error=error, tag_form=request.POST)
-    return HttpResponseRedirect(reverse("console:mlmodel-detail", args=[entity_id]) + "#tags")
+    return change_tags_and_return(request, ml, _render_detail)
 
 
 @require_POST
 def ml_model_delete(request: HttpRequest, entity_id: str) -> HttpResponse:
-    ml = owned_or_404(MLModel, request, entity_id)
-    delete_ml_model(request.user, entity_id)
-    messages.success(request, f"Deleted ML model {ml.display_name}.")
-    return redirect("console:dashboard")
+    return delete_and_return(request, owned_or_404(MLModel, request, entity_id), delete_ml_model)
 
 
 def _progress_context(ml: MLModel) -> dict[str, Any]:
@@ -74,13 +76,15 @@ def _progress_context(ml: MLModel) -> dict[str, Any]:
     }
 
 
-def _evaluation_rows(ml: MLModel) -> list[dict[str, Any]]:
+def _evaluations_context(ml: MLModel) -> dict[str, Any]:
+    """The model's evaluations with their verdicts, and whether one of them still runs."""
     evaluations = ml.evaluations.exclude(status=Status.DELETED).select_related(
         "evaluation_data_source"
     )
-    return [
+    rows = [
         {"ev": ev, "verdict": verdict_of(ev.performance_metrics, ev.details)} for ev in evaluations
     ]
+    return {"evaluations": rows, "evaluations_active": any(row["ev"].is_active for row in rows)}
 
 
 def _render_detail(
@@ -92,7 +96,7 @@ def _render_detail(
         **_progress_context(ml),
         "ds": ds,
         "parameters": sorted((ml.training_parameters or {}).items()),
-        "evaluations": _evaluation_rows(ml),
+        **_evaluations_context(ml),
         "insights": build_model_insights(ml.insights, request.GET.get("output", ""))
         if completed
         else None,

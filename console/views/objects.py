@@ -6,18 +6,25 @@ Like every page, a lookup is per owner: another user's id is a 404, never a 403.
 
 from __future__ import annotations
 
-from typing import TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
+from django_htmx.http import HttpResponseClientRefresh
 
 from console.models import AMLObject, BatchPrediction, Status
 from console.services import common
 from console.services.errors import ResourceNotFound, ServiceError
+from console.services.listing import TYPE_KEY_OF
 
 LOG_TAIL_LINES = 30
+INVALID_RECORDS_SHOWN = 20
+# How console.jobs logs a skipped record: "<time> Invalid record: <file>, line <n>[, column 'c']: <why>".
+_INVALID_RECORD_MARK = "Invalid record: "
 
 T = TypeVar("T", bound=AMLObject)
 
@@ -32,6 +39,18 @@ def owned_or_404(model: type[T], request: HttpRequest, entity_id: str) -> T:
 
 def log_tail(obj: AMLObject) -> str:
     return "\n".join(obj.log.splitlines()[-LOG_TAIL_LINES:])
+
+
+def invalid_records(obj: AMLObject, limit: int = INVALID_RECORDS_SHOWN) -> list[str]:
+    """Where the job skipped records, from its log: "<file>, line <n>: <why>", the first `limit`."""
+    found: list[str] = []
+    for line in obj.log.splitlines():
+        _, mark, where = line.partition(_INVALID_RECORD_MARK)
+        if mark:
+            found.append(where)
+            if len(found) == limit:
+                break
+    return found
 
 
 def log_download(obj: AMLObject) -> HttpResponse:
@@ -62,6 +81,45 @@ def change_tags_from_post(request: HttpRequest, obj: AMLObject) -> str | None:
     except ServiceError as exc:
         return exc.message
     return None
+
+
+def detail_url(obj: AMLObject) -> str:
+    return reverse(f"console:{TYPE_KEY_OF[type(obj)]}-detail", args=[obj.entity_id])
+
+
+def progress_panel(
+    request: HttpRequest, obj: T, template: str, context_of: Callable[[T], dict[str, Any]]
+) -> HttpResponse:
+    """The progress panel htmx polls; once the job is over the whole page reloads to show it."""
+    if request.htmx and not obj.is_active:
+        return HttpResponseClientRefresh()
+    return render(request, template, context_of(obj))
+
+
+def rename_and_return(request: HttpRequest, obj: AMLObject) -> HttpResponse:
+    """The Edit form of a summary's Name: rename, then back to the object's page."""
+    rename_from_post(request, obj)
+    return redirect(detail_url(obj))
+
+
+def change_tags_and_return(
+    request: HttpRequest, obj: AMLObject, render_detail: Callable[..., HttpResponse]
+) -> HttpResponse:
+    """The tags card's forms: back to its card, or the page again (400) with the refusal."""
+    error = change_tags_from_post(request, obj)
+    if error:
+        obj.refresh_from_db()
+        return render_detail(request, obj, status=400, tags_error=error, tag_form=request.POST)
+    return HttpResponseRedirect(detail_url(obj) + "#tags")
+
+
+def delete_and_return(
+    request: HttpRequest, obj: AMLObject, delete: Callable[[Any, str], object]
+) -> HttpResponse:
+    """ "Delete this …": the service's delete, then the dashboard with a message naming it."""
+    delete(request.user, obj.entity_id)
+    messages.success(request, f"Deleted {obj.TYPE_LABEL.lower()} {obj.display_name}.")
+    return redirect("console:dashboard")
 
 
 @require_GET

@@ -116,6 +116,18 @@ def test_it_shows_the_aml_date_and_duration_formats(owner_client: Client, owner:
     assert re.search(r"[A-Z][a-z]{2} \d{1,2}, \d{4} \d{1,2}:\d{2}:\d{2} [AP]M", html)
 
 
+def test_a_job_done_within_a_second_reads_less_than_1_sec_not_0_secs(
+    owner_client: Client, owner: Any
+) -> None:
+    ds = datasource(owner, 1)
+    DataSource.objects.filter(pk=ds.pk).update(
+        finished_at=ds.created_at + timedelta(milliseconds=400)
+    )
+    html = owner_client.get(DASHBOARD).content.decode()
+    assert "Less than 1 sec." in html
+    assert "0 secs." not in html
+
+
 @pytest.mark.parametrize("type_key", ["datasource", "mlmodel", "evaluation", "batchprediction"])
 def test_it_filters_by_type(owner_client: Client, family: dict[str, Any], type_key: str) -> None:
     html = owner_client.get(DASHBOARD, {"type": type_key}).content.decode()
@@ -234,6 +246,28 @@ def test_it_deletes_the_selected_objects(owner_client: Client, family: dict[str,
         assert family[key].status == Status.DELETED
     family["evaluation"].refresh_from_db()
     assert family["evaluation"].status == Status.FAILED
+
+
+def test_delete_returns_to_the_filters_the_table_shows_even_after_htmx_changed_them(
+    owner_client: Client, family: dict[str, Any]
+) -> None:
+    """Filters swap only the table; its delete form's "next" must come with it, not stay "/"."""
+    html = owner_client.get(
+        DASHBOARD, {"type": "datasource", "q": "bank", "page": "1"}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    field = re.search(r'<input type="hidden" name="next" value="([^"]+)" form="delete-form">', html)
+    assert field is not None
+    back = field.group(1).replace("&amp;", "&")
+    assert back.startswith(DASHBOARD + "?") and "type=datasource" in back and "q=bank" in back
+    response = owner_client.post(DELETE, {"ids": "datasource:ds-00000000001", "next": back})
+    assert response["Location"] == back
+
+
+def test_every_page_brings_its_own_icon_so_the_browser_asks_for_no_favicon(
+    owner_client: Client,
+) -> None:
+    html = owner_client.get(DASHBOARD).content.decode()
+    assert re.search(r'<link rel="icon" href="data:image/svg\+xml,', html)
 
 
 def test_it_deletes_by_bare_id_too(owner_client: Client, family: dict[str, Any]) -> None:

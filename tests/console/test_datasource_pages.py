@@ -6,9 +6,11 @@ import json
 import random
 import re
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -179,7 +181,47 @@ def test_it_shows_the_summary_fields_of_a_completed_datasource(
         "growth",
     ):
         assert text in html, text
-    assert "Arrives with ML models" in html
+    # ML models exist now: the menu trains one from here, and says why evaluating is not offered.
+    assert f'href="/models/new/?datasource={completed.entity_id}"' in html
+    assert "Arrives with ML models" not in html
+    assert "an ML model is evaluated when it is created" in html
+
+
+def test_a_completed_datasource_with_bad_records_says_which_lines_were_skipped(
+    owner_client: Client, completed: DataSource
+) -> None:
+    lines = [
+        "2026-11-30 05:37:32 Read 4,100 records: 4,081 valid, 19 invalid.",
+        *(
+            f"2026-11-30 05:37:32 Invalid record: /data/banking.csv, line {n}: expected 21 fields, found 2"
+            for n in range(100, 125)
+        ),
+    ]
+    DataSource.objects.filter(pk=completed.pk).update(log="\n".join(lines) + "\n")
+    html = owner_client.get(url("datasource-detail", completed)).content.decode()
+    card = html[html.index('id="bad-records"') :]
+    card = card[: card.index("</div>")]
+    assert "19 records could not be read and were skipped" in card
+    assert "/data/banking.csv, line 100: expected 21 fields, found 2" in card
+    assert "line 119:" in card and "line 120:" not in card, "the first 20 are listed"
+    assert url("datasource-log", completed) in card
+    assert '<a href="#bad-records">where</a>' in html  # from the summary's Bad records
+
+
+def test_a_datasource_without_bad_records_has_no_bad_records_card(
+    owner_client: Client, completed: DataSource
+) -> None:
+    DataSource.objects.filter(pk=completed.pk).update(invalid_records_count=0)
+    html = owner_client.get(url("datasource-detail", completed)).content.decode()
+    assert 'id="bad-records"' not in html
+
+
+def test_the_summary_breaks_long_values_between_words_not_inside_them() -> None:
+    """A split's name ("…[percentBegin=70, percentEnd=100, …]") wrapped as "percen|tEnd"."""
+    css = (Path(settings.BASE_DIR) / "static/console/css/console.css").read_text()
+    rule = re.search(r"dl\.summary dd \{([^}]*)\}", css)
+    assert rule is not None
+    assert "break-all" not in rule.group(1) and "overflow-wrap: anywhere" in rule.group(1)
 
 
 def test_it_embeds_the_insight_charts_as_json(owner_client: Client, completed: DataSource) -> None:

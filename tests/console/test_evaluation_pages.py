@@ -320,6 +320,31 @@ def test_a_binary_evaluation_shows_histograms_roc_and_figures_at_the_threshold(
     assert f"{at['accuracy']:.3f}" in html
 
 
+def test_the_score_histograms_get_as_much_width_as_the_roc_curve(
+    owner_client: Client, owner: Any
+) -> None:
+    """They were squeezed into a third of the row, bars a pixel wide, next to a wide ROC."""
+    html = page(owner_client, make_evaluation(owner))
+    before = html[: html.index('id="score-histograms"')]
+    grid = before[before.rindex('<div class="insight-grid') :]
+    assert grid.startswith('<div class="insight-grid even">')
+
+
+def test_records_left_out_of_an_evaluation_are_listed_with_file_and_line(
+    owner_client: Client, owner: Any
+) -> None:
+    log = "".join(
+        f"2026-11-30 05:48:39 Invalid record: /data/banking.csv, line {n}, column 'y': not 0 or 1\n"
+        for n in range(31_000, 31_012)
+    )
+    html = page(owner_client, make_evaluation(owner, log="Created.\n" + log))
+    card = html[html.index('id="bad-records"') :]
+    assert "12 records could not be read and were skipped" in card
+    assert "/data/banking.csv, line 31000, column &#x27;y&#x27;: not 0 or 1" in card
+    assert reverse("console:evaluation-log", args=["ev-TestEval0001"]) in card
+    assert '12 (<a href="#bad-records">where</a>)' in html
+
+
 def test_a_threshold_saved_after_the_evaluation_is_read_from_the_score_counts(
     owner_client: Client, owner: Any
 ) -> None:

@@ -143,6 +143,24 @@ def test_it_shows_the_aml_summary_of_a_completed_model(owner_client: Client, own
     assert 'id="ml-progress"' not in html
 
 
+def test_the_model_size_limit_reads_in_megabytes_next_to_its_byte_count(
+    owner_client: Client, owner: Any
+) -> None:
+    html = page(owner_client, make_model(owner))
+    row = re.search(r"<code>sgd.maxMLModelSizeInBytes</code></td><td>([^<]*)</td>", html)
+    assert row is not None and row.group(1) == "104,857,600 bytes (100.0 MB)"
+    assert "<code>sgd.maxPasses</code></td><td>10</td>" in html  # other values as stored
+
+
+def test_the_strongest_weights_tables_keep_their_own_height(
+    owner_client: Client, owner: Any
+) -> None:
+    """Side by side, the shorter table was stretched to the taller one's height (tall rows)."""
+    html = page(owner_client, make_model(owner))
+    rule = re.search(r"\.weights-tables \{([^}]*)\}", html)
+    assert rule is not None and "align-items: start" in rule.group(1)
+
+
 def test_it_hides_the_score_threshold_of_a_regression_model(
     owner_client: Client, owner: Any
 ) -> None:
@@ -281,24 +299,56 @@ def test_the_insight_builders_leave_out_what_is_missing() -> None:
 # --- Evaluations of the model --------------------------------------------------------------------
 
 
-def test_it_lists_the_models_evaluations_with_their_metric(
-    owner_client: Client, owner: Any
-) -> None:
-    ml = make_model(owner)
-    eval_ds = make_datasource(owner, entity_id="ds-EvalData001")
-    Evaluation.objects.create(
+COMPLETED_AUC = {
+    "status": Status.COMPLETED,
+    "performance_metrics": {"Properties": {"BinaryAUC": "0.936"}},
+    "details": {"Baseline": {"Properties": {"BinaryAUC": "0.5"}}},
+}
+
+
+def evaluate(owner: Any, ml: MLModel, **fields: Any) -> Evaluation:
+    """An evaluation of `ml` on its own datasource, ev-TestEval001."""
+    return Evaluation.objects.create(
         owner=owner,
         entity_id="ev-TestEval001",
         name="Evaluation: Banking",
         ml_model=ml,
-        evaluation_data_source=eval_ds,
-        status=Status.COMPLETED,
-        performance_metrics={"Properties": {"BinaryAUC": "0.936"}},
-        details={"Baseline": {"Properties": {"BinaryAUC": "0.5"}}},
+        evaluation_data_source=make_datasource(owner, entity_id="ds-EvalData001"),
+        **fields,
     )
+
+
+def test_it_lists_the_models_evaluations_with_their_metric(
+    owner_client: Client, owner: Any
+) -> None:
+    ml = make_model(owner)
+    evaluate(owner, ml, **COMPLETED_AUC)
     html = page(owner_client, ml)
     assert reverse("console:evaluation-detail", args=["ev-TestEval001"]) in html
     assert "AUC: 0.936" in html and "Extremely good" in html
+
+
+def test_the_evaluations_card_refreshes_itself_while_an_evaluation_runs(
+    owner_client: Client, owner: Any
+) -> None:
+    """The page reloads once, when training ends; its evaluation starts only then."""
+    ml = make_model(owner)
+    ev = evaluate(owner, ml, status=Status.INPROGRESS)
+    card_url = reverse("console:mlmodel-evaluations", args=[ml.entity_id])
+    html = page(owner_client, ml)
+    assert f'hx-get="{card_url}" hx-trigger="every 3s"' in html
+
+    Evaluation.objects.filter(pk=ev.pk).update(**COMPLETED_AUC)
+    card = owner_client.get(card_url, HTTP_HX_REQUEST="true").content.decode()
+    assert 'id="evaluations"' in card
+    assert "AUC: 0.936" in card and "Completed" in card
+    assert "hx-get" not in card, "a finished evaluation stops the polling"
+
+
+def test_a_model_whose_evaluations_are_done_does_not_poll(owner_client: Client, owner: Any) -> None:
+    ml = make_model(owner)
+    evaluate(owner, ml, **COMPLETED_AUC)
+    assert reverse("console:mlmodel-evaluations", args=[ml.entity_id]) not in page(owner_client, ml)
 
 
 # --- Log, rename, tags, delete ------------------------------------------------------------------
@@ -353,6 +403,7 @@ def test_it_deletes_the_model(owner_client: Client, owner: Any) -> None:
 URLS = [
     ("get", "mlmodel-detail"),
     ("get", "mlmodel-status"),
+    ("get", "mlmodel-evaluations"),
     ("get", "mlmodel-log"),
     ("post", "mlmodel-rename"),
     ("post", "mlmodel-tags"),
