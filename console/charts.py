@@ -81,20 +81,27 @@ def histogram_figure(
     return {"data": [trace], "layout": _layout(title=_title(title), bargap=0.02)}
 
 
-def distribution_figure(distribution: list[Mapping[str, Any]], *, title: str = "") -> Figure:
-    """Bar per target value (binary or categorical target)."""
+def distribution_figure(
+    distribution: list[Mapping[str, Any]], *, title: str = "", axis_title: str = ""
+) -> Figure:
+    """Bar per target value (binary or categorical target), each labelled with its count and share."""
     values = [str(d["value"]) for d in distribution]
+    counts = [int(d["count"]) for d in distribution]
+    total = sum(counts) or 1
     trace = {
         "type": "bar",
         "x": values,
-        "y": [d["count"] for d in distribution],
+        "y": counts,
+        "text": [f"{count:,} ({100 * count / total:.1f} %)" for count in counts],
+        "textposition": "auto",
         "marker": {"color": BLUE},
         "hovertemplate": "%{x}: %{y:,} records<extra></extra>",
     }
-    return {
-        "data": [trace],
-        "layout": _layout(title=_title(title), xaxis={"type": "category", "automargin": True}),
-    }
+    layout = _layout(title=_title(title), xaxis={"type": "category", "automargin": True})
+    layout["yaxis"] = {**layout["yaxis"], "title": {"text": "Records"}}
+    if axis_title:
+        layout["xaxis"]["title"] = {"text": axis_title}
+    return {"data": [trace], "layout": layout}
 
 
 def target_figure(target: Mapping[str, Any] | None) -> Figure | None:
@@ -103,7 +110,7 @@ def target_figure(target: Mapping[str, Any] | None) -> Figure | None:
     if target.get("histogram"):
         return histogram_figure(target["histogram"], DEFAULT_PREVIEW_BINS)
     if target.get("distribution"):
-        return distribution_figure(target["distribution"])
+        return distribution_figure(target["distribution"], axis_title=str(target.get("name") or ""))
     return None
 
 
@@ -151,7 +158,8 @@ def correlation_figure(
                 }
             )
     layout = _layout(
-        height=max(260, 22 * len(shown) + 90),
+        # Sized to the bars: a datasource with three attributes gets a short chart, not a blank one.
+        height=max(150, 24 * len(shown) + 80),
         margin={"l": 140, "r": 20, "t": 30, "b": 40},
         showlegend=len(traces) > 1,
         legend={"orientation": "h", "y": 1.06, "x": 0},
@@ -169,6 +177,7 @@ def correlation_figure(
         "categoryorder": "array",
         "categoryarray": order,
         "automargin": True,
+        "ticksuffix": "  ",  # keeps the attribute names off the bars
     }
     return {"data": traces, "layout": layout}
 

@@ -89,6 +89,9 @@ def test_a_binary_target_draws_a_bar_per_value() -> None:
     )
     assert fig is not None
     assert fig["data"][0]["x"] == ["0", "1"] and fig["data"][0]["y"] == [9, 1]
+    assert fig["data"][0]["text"] == ["9 (90.0 %)", "1 (10.0 %)"]
+    assert fig["layout"]["xaxis"]["title"]["text"] == "y"
+    assert fig["layout"]["yaxis"]["title"]["text"] == "Records"
 
 
 def test_a_numeric_target_draws_a_histogram() -> None:
@@ -132,6 +135,13 @@ def test_the_correlation_chart_has_a_trace_per_attribute_type() -> None:
     assert fig is not None
     assert [t["name"] for t in fig["data"]] == ["Numeric", "Binary"]
     assert fig["data"][0]["y"] == ["n", "m"] and fig["layout"]["showlegend"]
+
+
+def test_the_correlation_chart_is_as_tall_as_its_bars_need() -> None:
+    few = charts.correlation_figure([numeric("a", 0.5), numeric("b", 0.2)])
+    many = charts.correlation_figure([numeric(f"x{i}", 0.5) for i in range(20)])
+    assert few is not None and many is not None
+    assert few["layout"]["height"] < 200 < many["layout"]["height"]
 
 
 def test_attributes_without_correlation_rank_last() -> None:
