@@ -17,7 +17,8 @@ Three parts, each printed as a markdown table:
    recipe text exist beforehand, as the console has them from the datasource and its
    statistics) against pandas `read_csv` + one-hot + `KBinsDiscretizer(50, "quantile")` +
    `LogisticRegression`. Imports are outside the clock for both; the whole-process wall time
-   (interpreter start, imports, schema) is reported too.
+   (interpreter start, imports, schema) is reported too. `--blas-threads N` caps both workers'
+   BLAS/OpenMP threads (a fairer ratio on a busy machine); mlcore's training log is printed.
 
 3. **Memory** (`--big-gb`, decimal GB, 0 to skip) — a generated CSV of that size in /tmp:
    banking.csv's header once, then its data lines repeated, with `age`, `duration`, `campaign`
