@@ -7,6 +7,11 @@
 * categorical or binary attribute, categorical target: Cramér's V (`CramersV`);
 * text: computed per frequent word inside `TextStats`.
 
+Eta and Cramér's V are bias-corrected (epsilon-squared for eta; Bergsma's correction for V). The
+plain formulas reward many distinct values: an identifier with a different value in every row has
+eta = V = 1 against any target, which would rank it first on the insights page. Corrected, it gets
+0; an attribute with few values on many rows keeps practically its plain figure.
+
 Every accumulator takes `(attribute_values, target_values)` chunks of equal length, ignores pairs
 with a missing side, and merges with `+=`.
 """
@@ -118,10 +123,8 @@ class CorrelationRatio(Mergeable):
             return None
         grand_mean = float((g["n"] * g["mean"]).sum() / n)
         between = float((g["n"] * np.square(g["mean"] - grand_mean)).sum())
-        total = between + float(g["m2"].sum())
-        if total <= 0.0:
-            return 0.0
-        return min(1.0, math.sqrt(between / total))
+        within = float(g["m2"].sum())
+        return corrected_eta(between, within, n=n, groups=len(g))
 
 
 class ContingencyTable(Mergeable):
@@ -199,11 +202,32 @@ def fold(labels: pd.Index, counts: np.ndarray, keep: int) -> tuple[pd.Index, np.
     )
 
 
+def corrected_eta(between: float, within: float, *, n: float, groups: int) -> float:
+    """sqrt(epsilon-squared): eta with the between-groups sum of squares' chance part removed.
+
+    epsilon² = 1 − (SS_within / (n − k)) / (SS_total / (n − 1)), floored at 0; with as many groups as
+    rows (n − k = 0) nothing is left to judge the groups by, so it is 0.
+
+    >>> corrected_eta(8.0, 0.0, n=4, groups=2), corrected_eta(4.0, 0.0, n=4, groups=4)
+    (1.0, 0.0)
+    """
+    total = between + within
+    if total <= 0.0 or n - groups <= 0:
+        return 0.0
+    epsilon_squared = 1.0 - (within / (n - groups)) / (total / (n - 1))
+    return min(1.0, math.sqrt(max(0.0, epsilon_squared)))
+
+
 def cramers_v(table: np.ndarray) -> float | None:
-    """Cramér's V of a contingency table (rows × columns of counts); 0.0 if a side is constant.
+    """Bias-corrected Cramér's V of a contingency table (rows × columns of counts).
+
+    Bergsma (2013): phi² loses its expectation under independence, (r−1)(k−1)/(n−1), and the
+    table's sides shrink the same way. 0.0 if a side is constant.
 
     >>> cramers_v(np.array([[10, 0], [0, 10]]))
     1.0
+    >>> cramers_v(np.eye(6, dtype=int))  # every row its own value: nothing learnt
+    0.0
     """
     table = np.asarray(table, dtype=np.float64)
     if table.size == 0:
@@ -217,7 +241,13 @@ def cramers_v(table: np.ndarray) -> float | None:
         return 0.0
     expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / n
     chi2 = float((np.square(table - expected) / expected).sum())
-    return min(1.0, math.sqrt(chi2 / (n * (min(rows, columns) - 1))))
+    phi2 = max(0.0, chi2 / n - (rows - 1) * (columns - 1) / (n - 1))
+    rows_corrected = rows - (rows - 1) ** 2 / (n - 1)
+    columns_corrected = columns - (columns - 1) ** 2 / (n - 1)
+    scale = min(rows_corrected, columns_corrected) - 1
+    if scale <= 0:
+        return 0.0
+    return min(1.0, math.sqrt(phi2 / scale))
 
 
 class CramersV(Mergeable):

@@ -312,7 +312,9 @@ def test_text_prominence_against_a_categorical_target_is_cramers_v_of_word_prese
     stats.update(texts, target)
     red = next(w for w in stats.to_dict()["topWords"] if w["word"] == "red")
     presence = np.array(["yes" if "red" in t.split() else "no" for t in texts])
-    assert math.isclose(red["prominence"], independent_cramers_v(presence, target), rel_tol=1e-9)
+    assert math.isclose(
+        red["prominence"], independent_plain_cramers_v(presence, target), rel_tol=1e-9
+    )
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -337,10 +339,13 @@ def test_text_stats_merged_from_halves_equal_one_pass(seed: int) -> None:
 def independent_eta(groups: np.ndarray, values: np.ndarray) -> float:
     grand = values.mean()
     total = ((values - grand) ** 2).sum()
-    between = sum(
-        (groups == g).sum() * (values[groups == g].mean() - grand) ** 2 for g in set(groups)
+    within = sum(
+        ((values[groups == g] - values[groups == g].mean()) ** 2).sum() for g in set(groups)
     )
-    return math.sqrt(between / total)
+    n, k = len(values), len(set(groups))
+    # epsilon-squared (Kelley 1935): the bias-corrected square of eta
+    epsilon_squared = 1 - (within / (n - k)) / (total / (n - 1))
+    return math.sqrt(max(0.0, epsilon_squared))
 
 
 def independent_cramers_v(a: np.ndarray, b: np.ndarray) -> float:
@@ -352,6 +357,27 @@ def independent_cramers_v(a: np.ndarray, b: np.ndarray) -> float:
             observed = sum(1 for x, y in zip(a, b, strict=True) if x == r and y == c)
             expected = (a == r).sum() * (b == c).sum() / n
             chi2 += (observed - expected) ** 2 / expected
+    # Bergsma (2013), "A bias-correction for Cramér's V and Tschuprow's T"
+    r, k = len(rows), len(columns)
+    phi2 = max(0.0, chi2 / n - (r - 1) * (k - 1) / (n - 1))
+    r_tilde, k_tilde = r - (r - 1) ** 2 / (n - 1), k - (k - 1) ** 2 / (n - 1)
+    return math.sqrt(phi2 / (min(r_tilde, k_tilde) - 1))
+
+
+def independent_plain_cramers_v(a: np.ndarray, b: np.ndarray) -> float:
+    """Cramér's V without the correction: text prominence uses it (two-row tables)."""
+    rows, columns = sorted(set(a)), sorted(set(b))
+    n = len(a)
+    chi2 = sum(
+        (
+            sum(1 for x, y in zip(a, b, strict=True) if x == r and y == c)
+            - (a == r).sum() * (b == c).sum() / n
+        )
+        ** 2
+        / ((a == r).sum() * (b == c).sum() / n)
+        for r in rows
+        for c in columns
+    )
     return math.sqrt(chi2 / (n * (min(len(rows), len(columns)) - 1)))
 
 
@@ -403,6 +429,26 @@ def test_cramers_v_matches_the_textbook_formula_after_merging(seed: int) -> None
     other.update(a[150:], b[150:])
     v += other
     assert math.isclose(v.value(), independent_cramers_v(a, b), rel_tol=1e-9)
+
+
+def test_an_identifier_column_has_no_correlation_to_the_target() -> None:
+    """Every row its own value: plain eta and V would both say 1.0 and rank it first."""
+    rng = np.random.default_rng(5)
+    ids = np.array([f"id{i}" for i in range(500)])
+    classes = rng.choice(["x", "y", "z"], size=500)
+    v, eta = CramersV(), CorrelationRatio()
+    v.update(ids, classes)
+    eta.update(ids, rng.normal(size=500))
+    assert v.value() == 0.0 and eta.value() == 0.0
+
+
+def test_a_few_valued_attribute_on_many_rows_keeps_practically_its_plain_strength() -> None:
+    rng = np.random.default_rng(6)
+    a = rng.choice(["x", "y", "z"], size=5000)
+    b = np.where(rng.random(5000) < 0.5, a, rng.choice(["x", "y", "z"], size=5000))
+    v = CramersV()
+    v.update(a, b)
+    assert math.isclose(v.value(), independent_plain_cramers_v(a, b), rel_tol=1e-2)
 
 
 def test_cramers_v_of_a_constant_side_is_zero() -> None:
