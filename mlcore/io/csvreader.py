@@ -730,8 +730,6 @@ def _sniff_sample(data_file: DataFile, sample: bytes, records: _Records, had_bom
     if delimiter != ",":
         shown = {"\t": "a tab", ";": "';'", "|": "'|'"}[delimiter]
         notes.append(f"Detected {shown} as the delimiter (not a comma)")
-    if width == 1:
-        notes.append("Found a single column: no comma, semicolon, tab or '|' separates fields")
     rows = [
         split_record(sample[s:e].decode("utf-8"), delimiter)
         for s, e in zip(records.starts.tolist(), records.ends.tolist(), strict=True)
@@ -749,12 +747,25 @@ def _sniff_sample(data_file: DataFile, sample: bytes, records: _Records, had_bom
         columns = generic_column_names(len(rows[0]))
         notes.append(f"No header line detected; named the columns {', '.join(columns[:2])}...")
     rows = rows[:MAX_SAMPLE_ROWS]
+    notes.extend(_width_notes(len(columns), width))
     if delimiter == "," and _mostly_space_after_delimiter(rows):
         notes.append(
             "Values follow ', ' (a comma and a space); the leading spaces are kept as read "
             "and trimmed when values are converted"
         )
     return Sniffed(delimiter, has_header, columns, rows, notes)
+
+
+def _width_notes(columns: int, modal_width: int) -> list[str]:
+    """Say so when the file has one column, or when most lines disagree with the first line."""
+    if columns == 1:
+        return ["Found a single column: no comma, semicolon, tab or '|' separates fields"]
+    if modal_width != columns:
+        return [
+            f"The first line has {columns} fields but most sampled lines have {modal_width}: "
+            "lines with another number of fields will be invalid records"
+        ]
+    return []
 
 
 def _mostly_space_after_delimiter(rows: list[list[str]]) -> bool:

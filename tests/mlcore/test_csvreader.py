@@ -370,6 +370,21 @@ def test_sniff_prefers_the_delimiter_with_consistent_field_counts(memory_file: M
     assert sniff([memory_file(data)]).delimiter == ","
 
 
+def test_sniff_says_when_most_lines_disagree_with_the_first_on_the_field_count(
+    memory_file: MemoryFile,
+) -> None:
+    sniffed = sniff([memory_file("a,b,c\n1\n2\n3\n4,5,6\n")])
+    assert sniffed.columns == ["a", "b", "c"]
+    assert not any("single column" in note for note in sniffed.notes)
+    assert any("first line has 3 fields but most sampled lines have 1" in n for n in sniffed.notes)
+
+
+def test_sniff_notes_a_file_with_a_single_column(memory_file: MemoryFile) -> None:
+    sniffed = sniff([memory_file("amount\n1\n2\n3\n")])
+    assert sniffed.columns == ["amount"]
+    assert any("single column" in note for note in sniffed.notes)
+
+
 def test_sniff_detects_a_header_over_all_string_columns(memory_file: MemoryFile) -> None:
     assert sniff([memory_file("color,size\nred,big\nblue,small\n")]).has_header
     assert not sniff([memory_file("red,big\nblue,small\nred,small\n")]).has_header
