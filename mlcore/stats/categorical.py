@@ -25,6 +25,38 @@ def as_strings(values: Any) -> tuple[pd.Series, np.ndarray]:
     return pd.Series(array, dtype=object, copy=False), np.asarray(missing, dtype=bool)
 
 
+def category_codes(values: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """A string Categorical's codes (-1 = missing, "" included) and its labels; else None.
+
+    Training's reader (`TypedReader(categories=True)`) hands CATEGORICAL columns over as
+    Categoricals, so counting and grouping can work on small integer codes instead of hashing
+    one string per record. Anything else (object arrays, non-string categories, whose `str()`
+    forms could merge) returns None and takes the general path.
+    """
+    if not isinstance(values, pd.Categorical):
+        return None
+    categories = values.categories
+    if pd.api.types.infer_dtype(categories, skipna=False) not in ("string", "empty"):
+        return None
+    labels = np.asarray(categories, dtype=object)
+    codes = values.codes.astype(np.int64)
+    empty = np.flatnonzero(labels == "")
+    if empty.size:
+        codes[codes == empty[0]] = -1  # categories are unique: at most one ""
+    return codes, labels
+
+
+def first_seen_codes(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Renumber codes 0, 1, ... in order of first appearance: (dense codes, original codes).
+
+    The general path's `value_counts(sort=False)`, `groupby(sort=False)` and `factorize` all
+    list values in order of first appearance; keeping that order keeps every tie-break (caps,
+    folding) the same. Hashing integers is cheap next to hashing strings.
+    """
+    dense, original = pd.factorize(codes)
+    return dense.astype(np.int64), np.asarray(original, dtype=np.int64)
+
+
 def ranked(counts: pd.Series, ascending: bool = False) -> pd.Series:
     """Counts ordered by count (then by value, so ties come out the same every time)."""
     values = np.asarray(counts.index, dtype=object).astype(str)
@@ -55,6 +87,14 @@ class CappedCounts(Mergeable):
         if len(values) == 0:
             return
         self._absorb(values.value_counts(sort=False))
+
+    def update_codes(self, codes: np.ndarray, labels: np.ndarray) -> None:
+        """Add present values given as codes into `labels` (`update`'s result, by bincount)."""
+        if len(codes) == 0:
+            return
+        dense, seen = first_seen_codes(codes)
+        counts = np.bincount(dense, minlength=len(seen)).astype(np.int64)
+        self._absorb(pd.Series(counts, index=pd.Index(labels[seen], dtype=object)))
 
     def merge(self, other: Self) -> Self:
         self.overflow += other.overflow
@@ -92,10 +132,20 @@ class CategoricalStats(Mergeable):
         self.values = CappedCounts(cap)
 
     def update(self, values: Any) -> None:
+        coded = category_codes(values)
+        if coded is not None:
+            self._update_codes(*coded)
+            return
         series, missing = as_strings(values)
         self.missing += int(missing.sum())
         self.count += int((~missing).sum())
         self.values.update(series[~missing].astype(str))
+
+    def _update_codes(self, codes: np.ndarray, labels: np.ndarray) -> None:
+        present = codes[codes >= 0]
+        self.missing += len(codes) - len(present)
+        self.count += len(present)
+        self.values.update_codes(present, labels)
 
     def add_invalid(self, count: int = 1) -> None:
         self.invalid += count

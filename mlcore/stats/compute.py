@@ -66,6 +66,7 @@ def compute_statistics(
         max_invalid=max_invalid,
         on_invalid=count_invalid,
         progress=progress,
+        categories=True,  # CATEGORICAL columns as Categoricals: counted and grouped by codes
     )
     for chunk in reader:
         statistics.update(chunk.frame)

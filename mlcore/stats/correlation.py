@@ -26,10 +26,11 @@ import pandas as pd
 
 from mlcore.schema.model import AttributeType
 from mlcore.stats._base import Mergeable
-from mlcore.stats.categorical import as_strings
+from mlcore.stats.categorical import as_strings, category_codes, first_seen_codes
 from mlcore.stats.moments import (
     CoMoments,
     chunk_groups,
+    coded_groups,
     collapse_groups,
     empty_groups,
     merge_groups,
@@ -47,6 +48,25 @@ def binary_as_strings(values: np.ndarray) -> np.ndarray:
     out = np.where(values == 1.0, "1", "0").astype(object)
     out[np.isnan(values)] = None
     return out
+
+
+def binary_as_categories(values: np.ndarray) -> pd.Categorical:
+    """`binary_as_strings` as a Categorical of "0"/"1" (NaN missing): codes, not strings."""
+    values = np.asarray(values, dtype=np.float64)
+    codes = np.where(np.isnan(values), -1, values == 1.0).astype(np.int64)
+    return pd.Categorical.from_codes(codes, categories=pd.Index(["0", "1"], dtype=object))
+
+
+def coded_strings(values: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Codes (-1 = missing) and string labels: a Categorical's own, else by factorizing."""
+    coded = category_codes(values)
+    if coded is not None:
+        return coded
+    series, missing = as_strings(values)
+    codes, labels = pd.factorize(series.astype(str))
+    codes = codes.astype(np.int64)
+    codes[missing] = -1
+    return codes, np.asarray(labels, dtype=object)
 
 
 def numeric_pairs(x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -96,6 +116,10 @@ class CorrelationRatio(Mergeable):
         self.approximate = False
 
     def update(self, keys: Any, values: Any) -> None:
+        coded = category_codes(keys)
+        if coded is not None:
+            self._update_codes(*coded, np.asarray(values, dtype=np.float64))
+            return
         key_series, missing = as_strings(keys)
         values = np.asarray(values, dtype=np.float64)
         usable = ~missing & np.isfinite(values)
@@ -103,6 +127,11 @@ class CorrelationRatio(Mergeable):
             return
         chunk = chunk_groups(key_series[usable].astype(str).to_numpy(), values[usable])
         self._absorb(chunk)
+
+    def _update_codes(self, codes: np.ndarray, labels: np.ndarray, values: np.ndarray) -> None:
+        usable = (codes >= 0) & np.isfinite(values)
+        if usable.any():
+            self._absorb(coded_groups(codes[usable], labels, values[usable]))
 
     def merge(self, other: Self) -> Self:
         self.approximate |= other.approximate
@@ -152,19 +181,20 @@ class ContingencyTable(Mergeable):
         return pd.DataFrame(self.counts, index=self.rows, columns=self.columns)
 
     def update(self, rows: Any, columns: Any) -> None:
-        row_series, row_missing = as_strings(rows)
-        column_series, column_missing = as_strings(columns)
-        usable = ~row_missing & ~column_missing
+        row_codes, row_labels = coded_strings(rows)
+        column_codes, column_labels = coded_strings(columns)
+        usable = (row_codes >= 0) & (column_codes >= 0)
         if not usable.any():
             return
-        row_codes, row_labels = pd.factorize(row_series[usable].astype(str))
-        column_codes, column_labels = pd.factorize(column_series[usable].astype(str))
-        width = len(column_labels)
-        counts = np.bincount(row_codes * width + column_codes, minlength=len(row_labels) * width)
+        # labels in order of first appearance among the usable pairs, as factorizing them gives
+        row_dense, row_seen = first_seen_codes(row_codes[usable])
+        column_dense, column_seen = first_seen_codes(column_codes[usable])
+        width = len(column_seen)
+        counts = np.bincount(row_dense * width + column_dense, minlength=len(row_seen) * width)
         self._absorb(
-            pd.Index(row_labels, dtype=object),
-            pd.Index(column_labels, dtype=object),
-            counts.reshape(len(row_labels), width),
+            pd.Index(row_labels[row_seen], dtype=object),
+            pd.Index(column_labels[column_seen], dtype=object),
+            counts.reshape(len(row_seen), width),
         )
 
     def merge(self, other: Self) -> Self:
@@ -296,7 +326,7 @@ class BinaryAgainstClasses(Mergeable):
         self.cramer = CramersV()
 
     def update(self, attribute: Any, target: Any) -> None:
-        self.cramer.update(binary_as_strings(attribute), target)
+        self.cramer.update(binary_as_categories(attribute), target)
 
     def merge(self, other: Self) -> Self:
         self.cramer.merge(other.cramer)

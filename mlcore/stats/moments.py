@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from mlcore.stats._base import Mergeable
+from mlcore.stats.categorical import first_seen_codes
 
 
 class Moments(Mergeable):
@@ -127,6 +128,21 @@ def chunk_groups(keys: np.ndarray, values: np.ndarray) -> pd.DataFrame:
     result["m2"] = grouped.var(ddof=0).fillna(0.0).to_numpy() * result["n"].to_numpy()
     result.index.name = None
     return result
+
+
+def coded_groups(codes: np.ndarray, labels: np.ndarray, values: np.ndarray) -> pd.DataFrame:
+    """`chunk_groups` for keys given as integer codes into `labels`: bincounts, no groupby.
+
+    Groups come in order of first appearance, as `groupby(sort=False)` gives them. The m2 is
+    taken around each group's own mean (a second bincount), so it keeps the groupby's accuracy.
+    """
+    dense, seen = first_seen_codes(codes)
+    n = np.bincount(dense, minlength=len(seen)).astype(np.float64)
+    mean = np.bincount(dense, weights=values, minlength=len(seen)) / n
+    deviation = values - mean[dense]
+    m2 = np.bincount(dense, weights=deviation * deviation, minlength=len(seen))
+    index = pd.Index(labels[seen], dtype=object)
+    return pd.DataFrame({"n": n, "mean": mean, "m2": m2}, index=index)
 
 
 def merge_groups(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:

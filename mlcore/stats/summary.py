@@ -32,11 +32,21 @@ def stats_for(attribute: Attribute, target_type: AttributeType | None) -> Attrib
     return TextStats(target_type)
 
 
+def column_values(frame: pd.DataFrame, name: str) -> np.ndarray | pd.Categorical:
+    """A column as a numpy array, or as its Categorical (the accumulators count its codes;
+    `to_numpy()` would build one string object per record)."""
+    column = frame[name]
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.array  # type: ignore[return-value]
+    return column.to_numpy()
+
+
 class DatasetStatistics(Mergeable):
     """The statistics of a whole datasource, filled chunk by chunk.
 
     `update(frame)` takes a typed chunk: NUMERIC/BINARY columns float64 (NaN = missing), CATEGORICAL
-    and TEXT columns strings ("" or None = missing). `invalid` optionally maps a column to a boolean
+    and TEXT columns strings ("" or None = missing); a CATEGORICAL column may also be a pandas
+    Categorical of those strings (what `TypedReader(categories=True)` gives), counted by its codes. `invalid` optionally maps a column to a boolean
     mask of values that were present but not valid for the type: they count as that attribute's
     invalid values and are left out of its figures, while the record still counts for the others.
     Values the reader already dropped can be counted with `add_invalid(column)`.
@@ -71,7 +81,7 @@ class DatasetStatistics(Mergeable):
         self.record_count += len(frame)
         target = self._target_values(frame, invalid)
         for attribute in self.schema.attributes:
-            values = frame[attribute.name].to_numpy()
+            values = column_values(frame, attribute.name)
             bad = invalid.get(attribute.name)
             paired_target = target
             if bad is not None and bad.any():
@@ -86,11 +96,11 @@ class DatasetStatistics(Mergeable):
         """The target column, with invalid values blanked so correlations skip them."""
         if self.target is None:
             return None
-        values = frame[self.target.name].to_numpy()
+        values = column_values(frame, self.target.name)
         bad = invalid.get(self.target.name)
         if bad is None or not bad.any():
             return values
-        values = values.copy()
+        values = np.array(values, dtype=object if isinstance(values, pd.Categorical) else None)
         values[bad] = (
             np.nan if self.target.type in (AttributeType.NUMERIC, AttributeType.BINARY) else ""
         )

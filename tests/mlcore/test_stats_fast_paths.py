@@ -1,0 +1,218 @@
+"""The statistics pass's fast paths give what the general paths give.
+
+`compute_statistics` reads CATEGORICAL columns as pandas Categoricals, so category counts, eta
+groups and contingency tables are counted on the integer codes (bincounts) instead of hashing one
+string per record. Each accumulator is fed the same values both ways here, chunk by chunk, and
+must hold the same figures (eta within float rounding: bincount and groupby sum in another order).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlcore.io.csvreader import CsvFormat, InvalidRecord
+from mlcore.io.dataset import TypedReader
+from mlcore.io.files import DataFile
+from mlcore.schema.model import Attribute, AttributeType, Schema
+from mlcore.stats import (
+    CategoricalStats,
+    CorrelationRatio,
+    CramersV,
+    DatasetStatistics,
+    compute_statistics,
+)
+from mlcore.stats.categorical import category_codes
+from mlcore.stats.correlation import BinaryAgainstClasses, ContingencyTable, TargetAsGroups
+
+MemoryFile = Callable[..., DataFile]
+N, B, C = AttributeType.NUMERIC, AttributeType.BINARY, AttributeType.CATEGORICAL
+SEEDS = range(4)
+
+
+def as_categorical(strings: np.ndarray) -> pd.Categorical:
+    """Strings as the reader's Categorical: categories in order of first appearance, "" kept."""
+    codes, uniques = pd.factorize(strings)
+    return pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype=object))
+
+
+def random_words(rng: np.random.Generator, n: int, distinct: int) -> np.ndarray:
+    words = np.array([f"w{i}" for i in range(distinct)] + [""], dtype=object)
+    return words[rng.integers(0, distinct + 1, n)]
+
+
+def chunks_of(n: int, rng: np.random.Generator) -> list[slice]:
+    cuts = np.sort(rng.integers(0, n, 3)).tolist()
+    edges = [0, *cuts, n]
+    return [slice(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True)]
+
+
+def assert_frames_close(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    assert a.index.tolist() == b.index.tolist()
+    np.testing.assert_allclose(a.to_numpy(), b.to_numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_category_codes_treat_the_empty_category_and_nan_as_missing() -> None:
+    values = pd.Categorical.from_codes(
+        [0, 1, -1, 2, 1], categories=pd.Index(["a", "", "b"], dtype=object)
+    )
+    codes, labels = category_codes(values)  # type: ignore[misc]
+    assert codes.tolist() == [0, -1, -1, 2, -1]
+    assert labels.tolist() == ["a", "", "b"]
+    assert category_codes(np.array(["a"], dtype=object)) is None
+    assert category_codes(pd.Categorical([1, 2])) is None  # not strings: the general path
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_categorical_counts_by_codes_equal_counts_by_strings(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    words = random_words(rng, 3000, 40)
+    plain, coded = CategoricalStats(cap=25), CategoricalStats(cap=25)  # a cap that bites
+    for part in chunks_of(len(words), rng):
+        plain.update(words[part])
+        coded.update(as_categorical(words[part]))
+    assert coded.to_dict() == plain.to_dict()
+    assert coded.values.counts.to_dict() == plain.values.counts.to_dict()
+    assert coded.values.counts.index.tolist() == plain.values.counts.index.tolist()
+    assert coded.values.overflow == plain.values.overflow
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_eta_groups_by_codes_equal_the_groupby(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    keys = random_words(rng, 4000, 60)
+    values = rng.normal(50.0, 10.0, len(keys))
+    values[rng.random(len(keys)) < 0.1] = np.nan
+    plain, coded = CorrelationRatio(max_groups=30), CorrelationRatio(max_groups=30)
+    for part in chunks_of(len(keys), rng):
+        plain.update(keys[part], values[part])
+        coded.update(as_categorical(keys[part]), values[part])
+    assert_frames_close(coded.groups, plain.groups)
+    assert coded.approximate == plain.approximate
+    assert math.isclose(coded.value(), plain.value(), rel_tol=1e-9)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_contingency_tables_by_codes_equal_those_by_strings(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    rows = random_words(rng, 3000, 30)
+    columns = random_words(rng, 3000, 8)
+    flags = rng.choice([0.0, 1.0, np.nan], len(rows))
+    plain, coded = ContingencyTable(max_rows=20, max_columns=5), ContingencyTable(20, 5)
+    plain_v, coded_v = CramersV(), CramersV()
+    plain_b, coded_b = BinaryAgainstClasses(), BinaryAgainstClasses()
+    for part in chunks_of(len(rows), rng):
+        plain.update(rows[part], columns[part])
+        coded.update(as_categorical(rows[part]), as_categorical(columns[part]))
+        plain_v.update(rows[part], columns[part])
+        coded_v.update(as_categorical(rows[part]), columns[part])
+        plain_b.cramer.update(_binary_strings(flags[part]), columns[part])
+        coded_b.update(flags[part], as_categorical(columns[part]))
+    assert coded.rows.tolist() == plain.rows.tolist()
+    assert coded.columns.tolist() == plain.columns.tolist()
+    np.testing.assert_array_equal(coded.counts, plain.counts)
+    assert coded_v.value() == plain_v.value()
+    assert coded_b.value() == plain_b.value()
+
+
+def _binary_strings(flags: np.ndarray) -> np.ndarray:
+    out = np.where(flags == 1.0, "1", "0").astype(object)
+    out[np.isnan(flags)] = None
+    return out
+
+
+def test_eta_against_a_categorical_target_uses_the_codes_too() -> None:
+    rng = np.random.default_rng(7)
+    classes = random_words(rng, 2000, 5)
+    x = rng.normal(size=len(classes)) + np.char.str_len(classes.astype(str))
+    plain, coded = TargetAsGroups(), TargetAsGroups()
+    plain.update(x, classes)
+    coded.update(x, as_categorical(classes))
+    assert math.isclose(coded.value(), plain.value(), rel_tol=1e-9)  # type: ignore[arg-type]
+
+
+DATA = (
+    "age,job,flag,y,kind\n"
+    "30, admin ,yes,1,a\n"
+    "41,admin,no,0,b\n"
+    ",tech,,1,a\n"
+    "52,,1,0,c\n"
+    "abc,tech,0,1,a\n"  # an invalid NUMERIC value: reported, skipped
+    "63,retired,maybe,0,b\n"  # an invalid BINARY value: reported, skipped
+    "28,tech,0,1,\n"
+    "35,admin,1,0,c\n"
+)
+
+
+@pytest.mark.parametrize("target", ["y", "kind", None])
+def test_a_pass_over_categoricals_equals_a_pass_over_strings(
+    memory_file: MemoryFile, target: str | None
+) -> None:
+    schema = Schema(
+        [
+            Attribute("age", N),
+            Attribute("job", C),
+            Attribute("flag", B),
+            Attribute("y", B),
+            Attribute("kind", C),
+        ],
+        target=target,
+    )
+    results = []
+    for categories in (False, True):
+        invalid: list[InvalidRecord] = []
+        statistics = DatasetStatistics(schema)
+        reader = TypedReader(
+            [memory_file(DATA)],
+            schema,
+            CsvFormat(),
+            on_invalid=invalid.append,
+            categories=categories,
+            chunk_bytes=40,  # several chunks
+        )
+        for chunk in reader:
+            assert isinstance(chunk.frame["job"].dtype, pd.CategoricalDtype) == categories
+            statistics.update(chunk.frame)
+        results.append((statistics.result(invalid_count=reader.invalid_count), invalid))
+    (plain, plain_invalid), (coded, coded_invalid) = results
+    assert_json_close(coded, plain)
+    assert coded_invalid == plain_invalid
+    assert [(r.line, r.column) for r in coded_invalid] == [(6, "age"), (7, "flag")]
+    assert "'abc' is not a valid NUMERIC value" in coded_invalid[0].reason
+
+
+def test_compute_statistics_reports_every_bad_record_in_file_order(
+    memory_file: MemoryFile,
+) -> None:
+    lines = ["x,c,y"] + [f"{i},{'bad' if i % 3 else 'c'},{i % 2}" for i in range(1, 40)]
+    lines[5] = "oops,c,1"  # a bad NUMERIC value before a bad BINARY one in the same chunk
+    lines[9] = "9,c,maybe"
+    schema = Schema([Attribute("x", N), Attribute("c", C), Attribute("y", B)], target="y")
+    invalid: list[InvalidRecord] = []
+    result = compute_statistics(
+        [memory_file("\n".join(lines) + "\n")], schema, CsvFormat(), on_invalid=invalid.append
+    )
+    assert [(r.line, r.column) for r in invalid] == [(6, "x"), (10, "y")]
+    assert invalid[1].reason == "'maybe' is not a valid BINARY value"
+    assert result["invalidRecordCount"] == 2
+    assert result["attributes"][0]["invalid"] == 1 and result["attributes"][2]["invalid"] == 1
+
+
+def assert_json_close(a: Any, b: Any, path: str = "") -> None:
+    if isinstance(a, dict):
+        assert isinstance(b, dict) and a.keys() == b.keys(), path
+        for key in a:
+            assert_json_close(a[key], b[key], f"{path}.{key}")
+    elif isinstance(a, list):
+        assert isinstance(b, list) and len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            assert_json_close(x, y, f"{path}[{i}]")
+    elif isinstance(a, float) and isinstance(b, float):
+        assert math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12), (path, a, b)
+    else:
+        assert a == b, (path, a, b)
