@@ -7,7 +7,8 @@ Each measurement runs in a fresh Python process so peaks do not leak between run
 * the `tracemalloc` peak (memory allocated by Python and numpy during the work itself) from one
   separate traced run, since tracing slows the work down.
 
-Contenders: `mlcore` = compute_statistics (one streaming pass, every statistic and correlation);
+Contenders: `mlcore` = compute_statistics (one streaming pass, every statistic and correlation,
+invalid records reported and skipped with no limit on their number);
 `pandas` = pandas.read_csv of the whole file; `pandas+describe` = read_csv then
 DataFrame.describe(include="all") (fewer figures than mlcore, but the usual one-liner);
 `imports` = the processes' baseline (numpy, pandas and mlcore imported, nothing read).
@@ -40,6 +41,7 @@ SCHEMA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "banki
 BIG = Path("/tmp/aml-bench-banking-big.csv")
 MODES = ("imports", "mlcore", "pandas", "pandas+describe")
 MB = 1024 * 1024
+UNLIMITED = sys.maxsize
 
 
 # ----------------------------------------------------------------------------- worker side
@@ -56,7 +58,10 @@ def run_mode(mode: str, path: Path) -> None:
 
     if mode == "mlcore":
         schema = parse_schema(SCHEMA.read_text())
-        compute_statistics(resolve_local(path), schema, CsvFormat(",", True))
+        # banking.csv has 1,064 invalid records (`previous` > 1 under a BINARY schema), 2.6%;
+        # the generated file keeps that share, ~46,000, past the default limit of 10,000
+        files = resolve_local(path)
+        compute_statistics(files, schema, CsvFormat(",", True), max_invalid=UNLIMITED)
     elif mode == "pandas":
         pd.read_csv(path)
     elif mode == "pandas+describe":
