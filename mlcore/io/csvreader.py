@@ -34,7 +34,7 @@ import csv
 import io
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -94,6 +94,8 @@ class Chunk:
 
     Columns the reader was asked to read as floats (`float_columns`) are float64 (NaN for an
     empty field) when every value of the chunk is a finite number or empty, else strings.
+    Columns asked for as categories (`category_columns`) are usually Categoricals of the same
+    strings; a chunk the pure-Python splitter had to parse holds plain strings instead.
     """
 
     frame: pd.DataFrame
@@ -259,14 +261,20 @@ def split_record(text: str, delimiter: str) -> list[str]:
 
 
 def _parse_with_pandas(
-    region: bytes, delimiter: str, n_fields: int, float_positions: Sequence[int] = ()
+    region: bytes,
+    delimiter: str,
+    n_fields: int,
+    float_positions: Sequence[int] = (),
+    category_positions: Sequence[int] = (),
 ) -> pd.DataFrame:
-    """Parse with pandas' C parser: every field a str, or float64 for `float_positions`.
+    """Parse with pandas' C parser: every field a str, float64 for `float_positions`, and a
+    Categorical of the strings ("" included, never NaN) for `category_positions`.
 
     A float column accepts numbers and empty fields (NaN) only: anything else (`NA`, `abc`, a
     blank) raises ValueError, and `inf` parses; the caller checks for both.
     """
-    floats = {position: np.float64 for position in float_positions}
+    floats: dict[int, Any] = {position: np.float64 for position in float_positions}
+    floats |= {position: "category" for position in category_positions if position not in floats}
     return pd.read_csv(
         io.BytesIO(region),
         engine="c",
@@ -276,7 +284,7 @@ def _parse_with_pandas(
         dtype={position: floats.get(position, object) for position in range(n_fields)},
         keep_default_na=False,
         na_values={position: [""] for position in float_positions},
-        na_filter=bool(floats),
+        na_filter=bool(float_positions),
         quoting=csv.QUOTE_MINIMAL,
         doublequote=True,
         quotechar='"',
@@ -444,6 +452,13 @@ class CsvReader:
     where such a column holds anything else is parsed again as strings, and that column is read
     as strings from then on, so a column full of `NA`s costs one extra parse, not one per chunk.
 
+    `category_columns` names columns that repeat a few strings (CATEGORICAL and BINARY
+    attributes): pandas then hands them over as Categoricals of the same strings, hashing each
+    field's bytes instead of building a Python string per field. The categories come in pandas'
+    (sorted) order, not in order of appearance. pandas turns all-numeric or all-boolean
+    categories into numbers, losing the strings; such a column is parsed again as strings and
+    read as strings from then on.
+
     >>> reader = CsvReader(files, CsvFormat(",", True))              # doctest: +SKIP
     >>> reader.columns[:3]                                            # doctest: +SKIP
     ['age', 'job', 'marital']
@@ -462,6 +477,7 @@ class CsvReader:
         progress: ProgressCallback | None = None,
         max_record_bytes: int = MAX_RECORD_BYTES,
         float_columns: Collection[str] = (),
+        category_columns: Collection[str] = (),
     ) -> None:
         if not files:
             raise DataError("the datasource has no files")
@@ -477,6 +493,9 @@ class CsvReader:
         self.header_file: str | None = None
         self.columns = self._find_columns(expected_columns)
         self._float_positions = [i for i, c in enumerate(self.columns) if c in set(float_columns)]
+        self._category_positions = [
+            i for i, c in enumerate(self.columns) if c in set(category_columns)
+        ]
 
     @property
     def total_bytes(self) -> int:
@@ -594,14 +613,9 @@ class CsvReader:
     def _parse(self, buffer: bytes, records: _Records, good: np.ndarray) -> pd.DataFrame:
         region = _select_bytes(buffer, records, good)
         expected_rows = int(good.sum())
-        frame = self._parse_with_floats(region, expected_rows) if self._float_positions else None
-        if frame is None:
-            try:
-                frame = _parse_with_pandas(region, self.fmt.delimiter, self.n_fields)
-            except (pd.errors.ParserError, ValueError):
-                frame = None
-            if frame is not None and self._float_positions:
-                self._drop_non_numeric_float_columns(frame)
+        frame = self._parse_region(region, expected_rows)
+        if frame is not None and self._drop_converted_categories(frame):
+            frame = self._parse_region(region, expected_rows)  # those columns as strings now
         if frame is None or len(frame) != expected_rows:
             # pandas saw other row breaks (a bare CR, a whitespace-only record): parse slowly.
             frame = _parse_with_python(
@@ -610,11 +624,46 @@ class CsvReader:
         frame.columns = pd.Index(self.columns, dtype=object)
         return frame
 
+    def _parse_region(self, region: bytes, expected_rows: int) -> pd.DataFrame | None:
+        """pandas' parse of the region (floats where they fit), or None if pandas failed."""
+        frame = self._parse_with_floats(region, expected_rows) if self._float_positions else None
+        if frame is None:
+            try:
+                frame = _parse_with_pandas(
+                    region, self.fmt.delimiter, self.n_fields, (), self._category_positions
+                )
+            except (pd.errors.ParserError, ValueError):
+                frame = None
+            if frame is not None and self._float_positions:
+                self._drop_non_numeric_float_columns(frame)
+        return frame
+
+    def _drop_converted_categories(self, frame: pd.DataFrame) -> bool:
+        """Stop reading as categories the columns whose categories pandas turned into numbers
+        or booleans; True if there were any (the chunk must then be parsed again).
+
+        pandas converts a categorical column whose every value looks numeric ("01", "1",
+        "1.0" all become 1) or boolean: the strings, which decide validity and identity of a
+        value here, are lost, so such a column is read as strings from then on (one extra parse
+        per column, not one per chunk).
+        """
+        converted = [
+            position
+            for position in self._category_positions
+            if not pd.api.types.is_string_dtype(frame.iloc[:, position].cat.categories.dtype)
+        ]
+        self._category_positions = [p for p in self._category_positions if p not in converted]
+        return bool(converted)
+
     def _parse_with_floats(self, region: bytes, expected_rows: int) -> pd.DataFrame | None:
         """The fast parse, or None when a float column holds something else than numbers."""
         try:
             frame = _parse_with_pandas(
-                region, self.fmt.delimiter, self.n_fields, self._float_positions
+                region,
+                self.fmt.delimiter,
+                self.n_fields,
+                self._float_positions,
+                self._category_positions,
             )
         except (pd.errors.ParserError, ValueError):
             return None

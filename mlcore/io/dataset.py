@@ -123,6 +123,7 @@ class TypedReader:
             on_invalid=self._invalid,
             progress=count_records,
             float_columns=self._float_columns(),
+            category_columns=self._category_columns(),
         )
         if self.fmt.has_header:
             reader = CsvReader(self.files, self.fmt, **options)  # type: ignore[arg-type]
@@ -146,6 +147,15 @@ class TypedReader:
             for a in self.schema.attributes
             if a.type is AttributeType.NUMERIC and a.name != stratified_target
         ]
+
+    def _category_columns(self) -> list[str]:
+        """CATEGORICAL attributes: a few strings repeated, which the reader can hand over as
+        Categoricals (no Python string per field); `_convert` works on the distinct ones.
+
+        Not BINARY ones: they are mostly 0/1 digits, which pandas would turn into numbers, and
+        the reader would parse the first chunk twice to get the strings back.
+        """
+        return [a.name for a in self.schema.attributes if a.type is AttributeType.CATEGORICAL]
 
     def _check_target_present(self, columns: Sequence[str]) -> None:
         target = self.schema.target
@@ -268,11 +278,29 @@ def _convert(
         return values, np.zeros(len(values), dtype=bool)
     if attribute.type in (AttributeType.CATEGORICAL, AttributeType.BINARY):
         # the reader's string columns never hold NaN, so no missing-value scan is needed here
-        codes, distinct = pd.factorize(column.to_numpy(dtype=object))
+        codes, distinct = _distinct_strings(column)
         if len(codes) == 0 or codes.min() >= 0:
             return _convert_distinct(attribute, codes, distinct, categories)
     converted = convert_column(attribute.type, column)
     return np.asarray(converted.values), np.asarray(converted.invalid, dtype=bool)
+
+
+def _distinct_strings(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """`pd.factorize` of the column's strings: codes, and the distinct strings in order of
+    first appearance (-1 codes if a value is missing).
+
+    A Categorical from the reader already has its distinct strings, in pandas' sorted order:
+    they are renumbered by first appearance (hashing small integers, not strings), so everything
+    downstream (category order, tie-breaks) is as for a column of strings.
+    """
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        raw_codes = column.cat.codes.to_numpy()
+        categories = np.asarray(column.cat.categories, dtype=object)
+        if len(raw_codes) and raw_codes.min() < 0:
+            return raw_codes, categories
+        codes, seen = pd.factorize(raw_codes)
+        return codes, categories[seen]
+    return pd.factorize(column.to_numpy(dtype=object))
 
 
 def _convert_distinct(

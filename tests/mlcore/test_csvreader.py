@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from mlcore.errors import DataError
@@ -440,3 +441,40 @@ def test_a_float_column_holding_something_else_falls_back_to_strings(
     assert chunks[-1].frame["x"].dtype == object
     assert chunks[-1].frame["y"].dtype == np.float64
     assert chunks[0].frame["x"].dtype == np.float64
+
+
+# --- category columns ---------------------------------------------------------------------------
+
+
+def test_it_parses_category_columns_to_categoricals_of_the_same_strings(
+    memory_file: MemoryFile,
+) -> None:
+    data = 'c,x,s\n a,1.5,p\n"b,c",,q\n,2,r\n a,3,s\n'
+    reader = CsvReader(
+        [memory_file(data)], CsvFormat(), float_columns=["x"], category_columns=["c"]
+    )
+    [chunk] = list(reader.chunks())
+    assert isinstance(chunk.frame["c"].dtype, pd.CategoricalDtype)
+    assert chunk.frame["c"].tolist() == [" a", "b,c", "", " a"]  # unquoted, never stripped
+    assert (chunk.frame["c"].cat.codes >= 0).all()  # "" is a category, not NaN
+    assert chunk.frame["s"].dtype == object and chunk.frame["x"].dtype == np.float64
+    plain_rows = read_all(memory_file(data))[0]
+    assert read_all(memory_file(data), category_columns=["c"])[0] == plain_rows
+
+
+@pytest.mark.parametrize("values", [["01", "1", "1.0", "+1"], ["True", "false", "TRUE"]])
+def test_a_category_column_pandas_would_convert_is_read_as_strings(
+    memory_file: MemoryFile, values: list[str]
+) -> None:
+    """pandas turns all-numeric (or all-boolean) categories into numbers, merging "01" and "1":
+    the chunk is parsed again with that column as strings, and so are the following chunks."""
+    data = "c,d\n" + "".join(f"{values[i % len(values)]},w{i % 3}\n" for i in range(60))
+    reader = CsvReader(
+        [memory_file(data)], CsvFormat(), chunk_bytes=100, category_columns=["c", "d"]
+    )
+    chunks = list(reader.chunks())
+    assert len(chunks) > 2
+    assert all(chunk.frame["c"].dtype == object for chunk in chunks)
+    assert all(isinstance(chunk.frame["d"].dtype, pd.CategoricalDtype) for chunk in chunks)
+    read_back = [v for chunk in chunks for v in chunk.frame["c"].tolist()]
+    assert read_back == [values[i % len(values)] for i in range(60)]

@@ -137,22 +137,25 @@ def test_eta_against_a_categorical_target_uses_the_codes_too() -> None:
 
 
 DATA = (
-    "age,job,flag,y,kind\n"
-    "30, admin ,yes,1,a\n"
-    "41,admin,no,0,b\n"
-    ",tech,,1,a\n"
-    "52,,1,0,c\n"
-    "abc,tech,0,1,a\n"  # an invalid NUMERIC value: reported, skipped
-    "63,retired,maybe,0,b\n"  # an invalid BINARY value: reported, skipped
-    "28,tech,0,1,\n"
-    "35,admin,1,0,c\n"
+    "age,job,flag,y,kind,zip\n"
+    "30, admin ,yes,1,a,01\n"
+    "41,admin,no,0,b,1\n"
+    ",tech,,1,a,1.0\n"
+    "52,,1,0,c,01\n"
+    "abc,tech,0,1,a,2\n"  # an invalid NUMERIC value: reported, skipped
+    "63,retired,maybe,0,b,1\n"  # an invalid BINARY value: reported, skipped
+    "28,tech,0,1,,\n"
+    "35,admin,1,0,c,1\n"
 )
 
 
-@pytest.mark.parametrize("target", ["y", "kind", None])
+@pytest.mark.parametrize("target", ["y", "kind", "zip", None])
 def test_a_pass_over_categoricals_equals_a_pass_over_strings(
-    memory_file: MemoryFile, target: str | None
+    memory_file: MemoryFile, target: str | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The general path (the reader hands over strings, the accumulators hash them) against
+    the fast one (Categoricals from the reader, counted by codes). `zip` looks numeric: pandas
+    would merge "01", "1" and "1.0", so the reader must give its strings back."""
     schema = Schema(
         [
             Attribute("age", N),
@@ -160,11 +163,15 @@ def test_a_pass_over_categoricals_equals_a_pass_over_strings(
             Attribute("flag", B),
             Attribute("y", B),
             Attribute("kind", C),
+            Attribute("zip", C),
         ],
         target=target,
     )
     results = []
+    category_columns = TypedReader._category_columns
     for categories in (False, True):
+        reader_categories = category_columns if categories else lambda self: []
+        monkeypatch.setattr(TypedReader, "_category_columns", reader_categories)
         invalid: list[InvalidRecord] = []
         statistics = DatasetStatistics(schema)
         reader = TypedReader(
@@ -177,9 +184,12 @@ def test_a_pass_over_categoricals_equals_a_pass_over_strings(
         )
         for chunk in reader:
             assert isinstance(chunk.frame["job"].dtype, pd.CategoricalDtype) == categories
+            assert isinstance(chunk.frame["zip"].dtype, pd.CategoricalDtype) == categories
             statistics.update(chunk.frame)
         results.append((statistics.result(invalid_count=reader.invalid_count), invalid))
     (plain, plain_invalid), (coded, coded_invalid) = results
+    zip_stats = next(a for a in coded["attributes"] if a["name"] == "zip")
+    assert {v["value"] for v in zip_stats["top"]} == {"01", "1", "1.0"}
     assert_json_close(coded, plain)
     assert coded_invalid == plain_invalid
     assert [(r.line, r.column) for r in coded_invalid] == [(6, "age"), (7, "flag")]
