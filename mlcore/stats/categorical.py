@@ -106,7 +106,9 @@ class CappedCounts(Mergeable):
         if self.counts.empty:
             merged = counts.astype("int64")
         else:
-            merged = self.counts.add(counts, fill_value=0).astype("int64")
+            merged = _added_in_place(self.counts, counts)
+            if merged is None:
+                merged = self.counts.add(counts, fill_value=0).astype("int64")
         if len(merged) > self.cap:
             merged = merged.sort_values(ascending=False, kind="stable")
             self.overflow += int(merged.iloc[self.cap :].sum())
@@ -115,6 +117,21 @@ class CappedCounts(Mergeable):
         merged.index.name = None
         merged.name = None
         self.counts = merged
+
+
+def _added_in_place(counts: pd.Series, more: pd.Series) -> pd.Series | None:
+    """`counts.add(more, fill_value=0)` by position when `more` brings no new value and
+    `counts` is sorted (pandas' sorted union is then `counts`' own index, so the order and every
+    later tie-break stay the same); None otherwise. The usual case after the first chunk: no
+    index alignment, no float round trip."""
+    if not counts.index.is_monotonic_increasing:
+        return None
+    position = counts.index.get_indexer(more.index)
+    if (position < 0).any():
+        return None
+    summed = counts.to_numpy(dtype=np.int64, copy=True)
+    summed[position] += more.to_numpy(dtype=np.int64)  # labels are unique: no collisions
+    return pd.Series(summed, index=counts.index)
 
 
 class CategoricalStats(Mergeable):

@@ -146,19 +146,36 @@ def coded_groups(codes: np.ndarray, labels: np.ndarray, values: np.ndarray) -> p
 
 
 def merge_groups(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
-    """Chan's merge applied row by row (vectorised) to two per-key moment tables."""
+    """Chan's merge applied row by row (vectorised) to two per-key moment tables.
+
+    Keys come in `a`'s order, then `b`'s new ones in `b`'s order; a key missing on one side
+    counts as an empty group there. Aligned with `get_indexer` and numpy (not pandas' reindex
+    and Series arithmetic, ~2 ms per call): this runs once per attribute per chunk.
+    """
     if a.empty:
         return b.copy()
     if b.empty:
         return a
-    index = a.index.union(b.index, sort=False)
-    a = a.reindex(index, fill_value=0.0)
-    b = b.reindex(index, fill_value=0.0)
-    n = a["n"] + b["n"]
-    delta = b["mean"] - a["mean"]
-    mean = a["mean"] + delta * b["n"] / n
-    m2 = a["m2"] + b["m2"] + delta * delta * a["n"] * b["n"] / n
-    return pd.DataFrame({"n": n, "mean": mean, "m2": m2})
+    position = a.index.get_indexer(b.index)
+    new = position < 0
+    index = a.index.append(b.index[new]) if new.any() else a.index
+    position[new] = len(a) + np.arange(int(new.sum()))
+    a_n, a_mean, a_m2 = (_padded(a[c].to_numpy(), len(index)) for c in GROUP_COLUMNS)
+    b_n, b_mean, b_m2 = (np.zeros(len(index)) for _ in GROUP_COLUMNS)
+    b_n[position] = b["n"].to_numpy()
+    b_mean[position] = b["mean"].to_numpy()
+    b_m2[position] = b["m2"].to_numpy()
+    n = a_n + b_n
+    delta = b_mean - a_mean
+    mean = a_mean + delta * b_n / n
+    m2 = a_m2 + b_m2 + delta * delta * a_n * b_n / n
+    return pd.DataFrame({"n": n, "mean": mean, "m2": m2}, index=index)
+
+
+def _padded(values: np.ndarray, size: int) -> np.ndarray:
+    out = np.zeros(size, dtype=np.float64)
+    out[: len(values)] = values
+    return out
 
 
 def collapse_groups(groups: pd.DataFrame, keep: int, other_key: str) -> pd.DataFrame:

@@ -21,14 +21,19 @@ from mlcore.io.dataset import TypedReader
 from mlcore.io.files import DataFile
 from mlcore.schema.model import Attribute, AttributeType, Schema
 from mlcore.stats import (
+    CappedCounts,
     CategoricalStats,
     CorrelationRatio,
     CramersV,
     DatasetStatistics,
+    DistinctValueCounts,
     compute_statistics,
 )
+from mlcore.stats import distinct as distinct_module
 from mlcore.stats.categorical import category_codes
 from mlcore.stats.correlation import BinaryAgainstClasses, ContingencyTable, TargetAsGroups
+from mlcore.stats.distinct import merge_value_counts
+from mlcore.stats.moments import merge_groups
 
 MemoryFile = Callable[..., DataFile]
 N, B, C = AttributeType.NUMERIC, AttributeType.BINARY, AttributeType.CATEGORICAL
@@ -226,3 +231,94 @@ def assert_json_close(a: Any, b: Any, path: str = "") -> None:
         assert math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12), (path, a, b)
     else:
         assert a == b, (path, a, b)
+
+
+@pytest.mark.parametrize("cap", [30, 1000])
+@pytest.mark.parametrize("seed", SEEDS)
+def test_capped_counts_added_in_place_equal_pandas_addition(seed: int, cap: int) -> None:
+    """Chunk after chunk of mostly known values: the in-place sum (known values, sorted
+    index) and pandas' aligned addition keep the same values, counts and order."""
+    rng = np.random.default_rng(seed)
+    counts = CappedCounts(cap=cap)
+    expected = pd.Series(dtype="int64")
+    for _ in range(12):
+        words = pd.Series(random_words(rng, 300, int(rng.integers(3, 40))), dtype=object)
+        chunk = words.value_counts(sort=False)
+        counts.update(words)
+        merged = chunk if expected.empty else expected.add(chunk, fill_value=0)
+        expected = merged.astype("int64")
+        if len(expected) > cap:
+            expected = expected.sort_values(ascending=False, kind="stable").iloc[:cap]
+        assert counts.counts.index.tolist() == expected.index.tolist()
+        assert counts.counts.tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize("cap", [10_000, 300])
+@pytest.mark.parametrize("seed", SEEDS)
+def test_distinct_values_by_hashing_equal_np_unique(
+    seed: int, cap: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hashing each chunk's values gives what `np.unique` per chunk gave, in the exact mode and,
+    past the cap (300), in the rounded one."""
+    rng = np.random.default_rng(seed)
+    chunks = [np.round(rng.normal(100.0, 30.0, 2000), int(rng.integers(0, 3))) for _ in range(6)]
+    hashed = DistinctValueCounts(max_distinct=cap)
+    for chunk in chunks:
+        hashed.update(chunk)
+    monkeypatch.setattr(
+        distinct_module, "distinct_counts", lambda v: np.unique(v, return_counts=True)
+    )
+    sorted_ = DistinctValueCounts(max_distinct=cap)
+    for chunk in chunks:
+        sorted_.update(chunk)
+    assert hashed.digits == sorted_.digits and (hashed.digits is not None) == (cap == 300)
+    np.testing.assert_array_equal(hashed.values, sorted_.values)
+    np.testing.assert_array_equal(hashed.counts, sorted_.counts)
+    if cap == 10_000:  # exact: one np.unique over everything
+        values, counts = np.unique(np.concatenate(chunks), return_counts=True)
+        np.testing.assert_array_equal(hashed.values, values)
+        np.testing.assert_array_equal(hashed.counts, counts)
+
+
+def test_merge_value_counts_sums_the_counts_of_equal_values() -> None:
+    values, counts = merge_value_counts(
+        np.array([1.0, 2.0, 5.0]), np.array([1, 2, 3]), np.array([2.0, 3.0]), np.array([10, 1])
+    )
+    assert values.tolist() == [1.0, 2.0, 3.0, 5.0] and counts.tolist() == [1, 12, 1, 3]
+    empty = merge_value_counts(np.empty(0), np.empty(0, dtype=np.int64), np.empty(0), np.empty(0))
+    assert len(empty[0]) == 0 and len(empty[1]) == 0
+
+
+def pandas_merge_groups(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    """The former merge_groups: pandas alignment and Series arithmetic."""
+    index = a.index.union(b.index, sort=False)
+    a = a.reindex(index, fill_value=0.0)
+    b = b.reindex(index, fill_value=0.0)
+    n = a["n"] + b["n"]
+    delta = b["mean"] - a["mean"]
+    mean = a["mean"] + delta * b["n"] / n
+    m2 = a["m2"] + b["m2"] + delta * delta * a["n"] * b["n"] / n
+    return pd.DataFrame({"n": n, "mean": mean, "m2": m2})
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_merge_groups_by_position_equals_pandas_alignment_bit_for_bit(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    keys = [f"k{i}" for i in range(12)]
+    for _ in range(50):
+
+        def table() -> pd.DataFrame:
+            size = int(rng.integers(1, 12))
+            return pd.DataFrame(
+                {
+                    "n": rng.integers(1, 50, size).astype(float),
+                    "mean": rng.normal(size=size),
+                    "m2": rng.random(size),
+                },
+                index=pd.Index(rng.choice(keys, size=size, replace=False), dtype=object),
+            )
+
+        a, b = table(), table()
+        merged, expected = merge_groups(a, b), pandas_merge_groups(a, b)
+        assert merged.index.tolist() == expected.index.tolist()
+        np.testing.assert_array_equal(merged.to_numpy(), expected.to_numpy())
