@@ -203,13 +203,15 @@ class ContingencyTable(Mergeable):
         return self
 
     def _absorb(self, rows: pd.Index, columns: pd.Index, counts: np.ndarray) -> None:
-        self.rows = self.rows.append(rows[~rows.isin(self.rows)])
-        self.columns = self.columns.append(columns[~columns.isin(self.columns)])
-        grown = np.zeros((len(self.rows), len(self.columns)), dtype=np.int64)
-        grown[: self.counts.shape[0], : self.counts.shape[1]] = self.counts
+        # new labels go at the end, in their order; the matrix is only regrown when there are any
+        self.rows, row_at = _with_new_labels(self.rows, rows)
+        self.columns, column_at = _with_new_labels(self.columns, columns)
+        if self.counts.shape != (len(self.rows), len(self.columns)):
+            grown = np.zeros((len(self.rows), len(self.columns)), dtype=np.int64)
+            grown[: self.counts.shape[0], : self.counts.shape[1]] = self.counts
+            self.counts = grown
         # labels are unique on both sides, so this fancy-indexed add never collides
-        grown[np.ix_(self.rows.get_indexer(rows), self.columns.get_indexer(columns))] += counts
-        self.counts = grown
+        self.counts[np.ix_(row_at, column_at)] += counts
         if len(self.rows) > self.max_rows + 1:
             self.rows, self.counts = fold(self.rows, self.counts, self.max_rows)
             self.approximate = True
@@ -217,6 +219,16 @@ class ContingencyTable(Mergeable):
             self.columns, folded = fold(self.columns, self.counts.T, self.max_columns)
             self.counts = np.ascontiguousarray(folded.T)
             self.approximate = True
+
+
+def _with_new_labels(labels: pd.Index, more: pd.Index) -> tuple[pd.Index, np.ndarray]:
+    """`labels` followed by those of `more` it lacks, and where each of `more` now sits."""
+    position = labels.get_indexer(more)
+    new = position < 0
+    if new.any():
+        position[new] = len(labels) + np.arange(int(new.sum()))
+        labels = labels.append(more[new])
+    return labels, position
 
 
 def fold(labels: pd.Index, counts: np.ndarray, keep: int) -> tuple[pd.Index, np.ndarray]:
