@@ -26,7 +26,13 @@ from console.services.datasources import (
 from console.services.errors import InvalidInput, ServiceError
 from console.wizard_drafts import Draft, default_name
 from mlcore.errors import SchemaError
-from mlcore.schema import AttributeType, check_schema_fits_columns, parse_schema, schema_to_dict
+from mlcore.schema import (
+    AttributeType,
+    Schema,
+    check_schema_fits_columns,
+    parse_schema,
+    schema_to_dict,
+)
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 TYPE_CHOICES = [(t.value, t.value.capitalize()) for t in AttributeType]
@@ -357,6 +363,7 @@ class ReplaceSchemaForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.draft = draft
         self.new_schema: dict[str, Any] = {}
+        self.note = ""
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -369,11 +376,36 @@ class ReplaceSchemaForm(forms.Form):
         try:
             schema = parse_schema(text)
             header = schema.data_file_contains_header
-            check_schema_fits_columns(schema, self.draft.columns_for(header), header)
+            try:
+                check_schema_fits_columns(schema, self.draft.columns_for(header), header)
+            except SchemaError:
+                if not self._fits_without_header(schema):
+                    raise
+                self._read_first_line_as_record(schema)
         except SchemaError as exc:
             raise ValidationError(f"The schema was not used: {exc}") from exc
         self.new_schema = schema_to_dict(schema)
         return cleaned
+
+    def _fits_without_header(self, schema: Schema) -> bool:
+        """A schema saying "header" for data whose first line is a record (adult.data with
+        adult-train.csv.schema): its names still fit the columns by position."""
+        if not schema.data_file_contains_header or self.draft.has_header:
+            return False
+        try:
+            check_schema_fits_columns(schema, self.draft.columns_for(False), False)
+        except SchemaError:
+            return False
+        return True
+
+    def _read_first_line_as_record(self, schema: Schema) -> None:
+        schema.data_file_contains_header = False
+        first = ", ".join(self.draft.columns_for(True)[:3])
+        self.note = (
+            "Your schema says the first line holds the column names, but here it is a record "
+            f"({first}…): the schema's names were given to the columns in order, and the first "
+            "line is kept as data."
+        )
 
 
 # --------------------------------------------------------------------------- steps 3 and 4

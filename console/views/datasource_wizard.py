@@ -149,7 +149,11 @@ def _replace_schema(request: HttpRequest, draft: Draft) -> HttpResponse:
     draft.schema = form.new_schema
     draft.confirmed = []
     drafts.save_draft(request, draft)
-    messages.success(request, "Replaced the schema with yours. Check the types and continue.")
+    messages.success(
+        request,
+        " ".join(filter(None, ["Replaced the schema with yours.", form.note]))
+        + " Check the types and continue.",
+    )
     return redirect(draft.url("schema"))
 
 

@@ -357,6 +357,44 @@ def test_an_uploaded_schema_file_replaces_the_inferred_one(
     assert schema["targetAttributeName"] == "y"
 
 
+def test_a_schema_saying_header_fits_a_headerless_file_by_position_and_keeps_line_one_as_data(
+    owner_client: Client, shared_data: Path
+) -> None:
+    # adult.data has no header line, adult-train.csv.schema says "dataFileContainsHeader": true.
+    token = start_with_path(owner_client, shared_data / "adult.data")
+    assert draft_schema(owner_client, token)["attributes"][0]["attributeName"] == "Var01"
+    with (shared_data / "adult-train.csv.schema").open("rb") as schema_file:
+        response = owner_client.post(
+            step_url("schema", token),
+            {"action": "replace", "schema_file": schema_file},
+            follow=True,
+        )
+    schema = draft_schema(owner_client, token)
+    assert schema["dataFileContainsHeader"] is False
+    assert [a["attributeName"] for a in schema["attributes"][:2]] == ["age", "workclass"]
+    assert schema["targetAttributeName"] == "income-greater-50k"
+    html = response.content.decode()
+    assert "the first line holds the column names, but here it is a record (39, State-gov" in html
+    assert "39, 50, 38" in html  # the first record is still shown among the samples
+
+
+def test_a_schema_whose_names_differ_from_a_real_header_is_still_refused(
+    owner_client: Client, banking: Path
+) -> None:
+    token = start_with_path(owner_client, banking)
+    schema = draft_schema(owner_client, token)
+    renamed = {
+        **schema,
+        "attributes": [{**a, "attributeName": f"x{i}"} for i, a in enumerate(schema["attributes"])],
+    }
+    renamed.update(targetAttributeName=None, rowId=None)
+    response = owner_client.post(
+        step_url("schema", token), {"action": "replace", "schema_text": json.dumps(renamed)}
+    )
+    assert response.status_code == 400
+    assert "not in the data: &#x27;x0&#x27;" in response.content.decode()
+
+
 def test_a_malformed_schema_upload_shows_the_error_and_keeps_the_previous_schema(
     owner_client: Client, banking: Path
 ) -> None:
