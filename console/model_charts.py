@@ -123,6 +123,8 @@ class ModelInsights:
     positive: list[dict[str, Any]]
     negative: list[dict[str, Any]]
     figures: dict[str, Figure] = field(default_factory=dict)
+    # (class, label) for the class selector: most frequent training class first, with its share.
+    output_choices: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def per_class(self) -> bool:
@@ -130,13 +132,26 @@ class ModelInsights:
 
 
 def build_model_insights(
-    insights: Mapping[str, Any] | None, selected: str = ""
+    insights: Mapping[str, Any] | None,
+    selected: str = "",
+    class_counts: Mapping[str, int] | None = None,
 ) -> ModelInsights | None:
-    """The insights of a trained model, showing `selected` (a class) when it is one of its outputs."""
+    """The insights of a trained model, showing `selected` (a class) when it is one of its outputs.
+
+    With the training data's `class_counts` (a multiclass model), classes are offered most
+    frequent first, each with its share of the training records, and the most frequent one is
+    shown by default: a model's rarest class (wine's quality 3: 5 records) is a poor first view.
+    """
     if not insights or not insights.get("top"):
         return None
     top: Mapping[str, Any] = insights["top"]
     outputs = [str(k) for k in top]
+    counts = {str(k): int(v) for k, v in (class_counts or {}).items()}
+    if len(outputs) > 1 and counts:
+        order = {name: position for position, name in enumerate(outputs)}
+        outputs.sort(key=lambda name: (-counts.get(name, -1), order[name]))
+    total = sum(counts.get(name, 0) for name in outputs)
+    choices = [(name, _class_label(name, counts.get(name), total)) for name in outputs]
     chosen = selected if selected in top else outputs[0]
     figures = {
         name: figure
@@ -156,7 +171,23 @@ def build_model_insights(
         positive=list(top[chosen].get("positive") or []),
         negative=list(top[chosen].get("negative") or []),
         figures=figures,
+        output_choices=choices,
     )
+
+
+def _class_label(name: str, count: int | None, total: int) -> str:
+    if count is None or total <= 0:
+        return name
+    records = "record" if count == 1 else "records"
+    return f"{name} ({count:,} training {records}, {100 * count / total:.1f} %)"
+
+
+def class_counts_of(statistics: Mapping[str, Any] | None) -> dict[str, int]:
+    """The target's class counts in a datasource's statistics ({} when it has none)."""
+    target = (statistics or {}).get("target") or {}
+    if target.get("type") != "CATEGORICAL":
+        return {}
+    return {str(row["value"]): int(row["count"]) for row in target.get("distribution") or []}
 
 
 @dataclass

@@ -9,7 +9,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
-from console.model_charts import build_model_insights, training_progress, verdict_of
+from console.model_charts import (
+    build_model_insights,
+    class_counts_of,
+    training_progress,
+    verdict_of,
+)
 from console.models import DataSource, MLModel, Status
 from console.services.ml_models import delete_ml_model
 
@@ -97,7 +102,11 @@ def _render_detail(
         "ds": ds,
         "parameters": sorted((ml.training_parameters or {}).items()),
         **_evaluations_context(ml),
-        "insights": build_model_insights(ml.insights, request.GET.get("output", ""))
+        "insights": build_model_insights(
+            ml.insights,
+            request.GET.get("output", ""),
+            class_counts_of(ds.statistics if ds else None),
+        )
         if completed
         else None,
         "log_tail": log_tail(ml),

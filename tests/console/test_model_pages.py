@@ -289,6 +289,32 @@ def test_a_multiclass_model_shows_one_class_at_a_time(owner_client: Client, owne
     assert "s:duration" in page(owner_client, ml, "?output=nope")
 
 
+def test_a_multiclass_model_opens_on_its_most_frequent_class_and_names_each_share(
+    owner_client: Client, owner: Any
+) -> None:
+    # wine quality: the model's classes sort as 3..8, but 3 has 5 training records and 5 has 494.
+    counts = {"5": 494, "6": 421, "7": 157, "4": 32, "8": 13, "3": 5}
+    statistics = {
+        "target": {
+            "name": "quality",
+            "type": "CATEGORICAL",
+            "distribution": [{"value": k, "count": v} for k, v in counts.items()],
+        }
+    }
+    ds = make_datasource(owner, statistics=statistics)
+    top = {c: top_weights(f"c{c}:") for c in ["3", "4", "5", "6", "7", "8"]}
+    ml = make_model(owner, ds, ml_model_type="MULTICLASS", insights=insights(top))
+    html = page(owner_client, ml)
+    assert "Strongest features for class <code>5</code>" in html
+    assert "c5:duration=[631,4918]" in html and "c3:duration" not in html
+    options = re.findall(r'<option value="(\d)"', html)
+    assert options == ["5", "6", "7", "4", "8", "3"]
+    assert ">5 (494 training records, 44.0 %)</option>" in html
+    assert ">3 (5 training records, 0.4 %)</option>" in html
+    # a chosen class still wins
+    assert "Strongest features for class <code>3</code>" in page(owner_client, ml, "?output=3")
+
+
 def test_the_insight_builders_leave_out_what_is_missing() -> None:
     assert build_model_insights(None) is None
     assert build_model_insights({"top": {}}) is None
