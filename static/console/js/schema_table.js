@@ -13,6 +13,7 @@
     const next = scope.querySelector('[data-page="next"]');
     let matching = rows;
     let page = 0;
+    const listeners = [];
 
     function render() {
       const pages = Math.max(1, Math.ceil(matching.length / size));
@@ -24,6 +25,7 @@
       if (label) label.textContent = `Page ${page + 1} of ${pages}`;
       if (prev) prev.disabled = page === 0;
       if (next) next.disabled = page >= pages - 1;
+      listeners.forEach((listener) => listener());
     }
     if (filter) filter.addEventListener("input", () => {
       const wanted = filter.value.trim().toLowerCase();
@@ -37,16 +39,45 @@
     const checked = table.querySelector("tbody input[type=radio]:checked");
     if (checked) page = Math.floor(rows.indexOf(checked.closest("tr")) / size);
     render();
-    return { rows, visible: () => rows.filter((row) => !row.classList.contains("hidden-row")) };
+    return {
+      rows,
+      matching: () => matching,
+      visible: () => rows.filter((row) => !row.classList.contains("hidden-row")),
+      onRender: (listener) => { listeners.push(listener); listener(); },
+    };
   }
 
   function schemaForm(form, table) {
     const selectPage = form.querySelector("[data-select-page]");
-    const selected = () => table.rows.filter((row) => row.querySelector("[data-select]").checked);
+    const box = (row) => row.querySelector("[data-select]");
+    const selected = () => table.rows.filter((row) => box(row).checked);
     const excludeBox = (row) => row.querySelector('input[type=checkbox][name^="exclude-"]');
+    const selectMatching = form.querySelector("[data-select-matching]");
+    const count = form.querySelector("[data-selected-count]");
+    // A wide file (mnist: 784 pixels) is changed in one go: select what the filter matches,
+    // on every page, not only the 25 rows shown.
+    function update() {
+      const n = selected().length;
+      if (count) count.textContent = `${n.toLocaleString()} selected`;
+      if (selectMatching) selectMatching.textContent = `Select all ${table.matching().length.toLocaleString()} matching`;
+      const visible = table.visible();
+      selectPage.checked = visible.length > 0 && visible.every((row) => box(row).checked);
+    }
     selectPage.addEventListener("change", () => {
-      table.visible().forEach((row) => { row.querySelector("[data-select]").checked = selectPage.checked; });
+      table.visible().forEach((row) => { box(row).checked = selectPage.checked; });
+      update();
     });
+    if (selectMatching) selectMatching.addEventListener("click", () => {
+      table.matching().forEach((row) => { box(row).checked = true; });
+      update();
+    });
+    const selectNone = form.querySelector("[data-select-none]");
+    if (selectNone) selectNone.addEventListener("click", () => {
+      table.rows.forEach((row) => { box(row).checked = false; });
+      update();
+    });
+    table.rows.forEach((row) => box(row).addEventListener("change", update));
+    table.onRender(update);
     form.querySelector("[data-bulk-apply]").addEventListener("click", () => {
       const type = form.querySelector("[data-bulk-type]").value;
       selected().forEach((row) => { row.querySelector("select").value = type; });
