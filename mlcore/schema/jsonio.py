@@ -490,10 +490,14 @@ def _check_same_names(names: list[str], found: list[str]) -> None:
             details.append(f"not in the data: {_quoted(missing)}")
         if extra:
             details.append(f"not in the schema: {_quoted(extra)}")
-        raise SchemaError(
+        summary = (
             f"the schema lists {_count(len(names), 'attribute')} but the data has "
-            f"{_count(len(found), 'column')}" + (f"; {'; '.join(details)}" if details else ""),
-            path=ATTRIBUTES.name,
+            f"{_count(len(found), 'column')}"
+            if len(names) != len(found)
+            else "the schema's attribute names differ from the data's header"
+        )
+        raise SchemaError(
+            summary + (f"; {'; '.join(details)}" if details else ""), path=ATTRIBUTES.name
         )
     for index, (name, column) in enumerate(zip(names, found, strict=True)):
         if name != column:

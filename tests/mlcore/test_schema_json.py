@@ -448,6 +448,15 @@ def test_it_names_the_columns_missing_from_the_schema() -> None:
     assert "not in the schema: 'job'" in caught.value.message
 
 
+def test_names_that_differ_at_the_same_count_are_not_called_a_count_mismatch() -> None:
+    with pytest.raises(SchemaError) as caught:
+        check_schema_fits_columns(TWO, ["age", "label"], has_header=True)
+    assert "attributes but the data has" not in caught.value.message
+    assert "the schema's attribute names differ from the data's header" in caught.value.message
+    assert "not in the data: 'y'" in caught.value.message
+    assert "not in the schema: 'label'" in caught.value.message
+
+
 def test_it_rejects_columns_in_another_order() -> None:
     with pytest.raises(SchemaError) as caught:
         check_schema_fits_columns(TWO, ["y", "age"], has_header=True)
