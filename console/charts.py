@@ -160,9 +160,10 @@ def correlation_figure(
     layout = _layout(
         # Sized to the bars: a datasource with three attributes gets a short chart, not a blank one.
         height=max(150, 24 * len(shown) + 80),
-        margin={"l": 140, "r": 20, "t": 30, "b": 40},
+        # The legend sits in the top margin, above the strongest bar rather than on it.
+        margin={"l": 140, "r": 20, "t": 40 if len(traces) > 1 else 20, "b": 40},
         showlegend=len(traces) > 1,
-        legend={"orientation": "h", "y": 1.06, "x": 0},
+        legend={"orientation": "h", "x": 0, "y": 1, "yanchor": "bottom"},
         barmode="overlay",
     )
     layout["xaxis"] = {

@@ -374,6 +374,39 @@ def test_twelve_classes_collapse_to_nine_and_others(owner_client: Client, owner:
     assert all(f">c{i:02d}<" in per_class for i in range(12))
 
 
+def test_each_matrix_cell_shows_its_share_and_its_number_of_records(
+    owner_client: Client, owner: Any
+) -> None:
+    metrics, result = multiclass_result(3)
+    html = page(owner_client, make_evaluation(owner, "MULTICLASS", (metrics, result)))
+    counts = result["Details"]["confusion_matrix"]["counts"][0][0]
+    first = re.search(r'<td class="cell[^>]*>(\d+)%<span class="cell-count">([\d,]+)</span>', html)
+    assert first and int(first.group(2).replace(",", "")) == counts
+
+
+def test_a_class_the_model_never_predicts_has_no_precision_figure(
+    owner_client: Client, owner: Any
+) -> None:
+    truth = np.array(["a"] * 50 + ["b"] * 30 + ["c"] * 20)
+    predicted = np.where(truth == "c", "a", truth)  # "c" is never predicted
+    details = multiclass_details(truth, predicted)
+    result = (
+        {"Properties": {"MulticlassAvgFScore": repr(details["macro_f1"])}},
+        {
+            "Baseline": {"Properties": {"MulticlassAvgFScore": "0.2"}},
+            "Alerts": ALERTS,
+            "Details": details,
+            "RecordCount": 100,
+            "InvalidRecordCount": 0,
+        },
+    )
+    html = page(owner_client, make_evaluation(owner, "MULTICLASS", result))
+    row_c = re.search(r"<tr><td>c</td>(.*?)</tr>", html.split('id="per-class"')[1], re.S)
+    assert row_c and "precision is undefined" in row_c.group(1)
+    row_a = re.search(r"<tr><td>a</td>(.*?)</tr>", html.split('id="per-class"')[1], re.S)
+    assert row_a and "undefined" not in row_a.group(1)
+
+
 def test_the_full_matrix_downloads_as_csv(owner_client: Client, owner: Any) -> None:
     ev = make_evaluation(owner, "MULTICLASS", multiclass_result(12))
     response = owner_client.get(reverse("console:evaluation-matrix", args=[ev.entity_id]))
