@@ -60,6 +60,7 @@ class BrowserSession:
     base_url: str
     screenshots: Path
     requested: list[str] = field(default_factory=list)
+    js_errors: list[str] = field(default_factory=list)  # uncaught errors and console.error lines
     details: list[Callable[[], str]] = field(default_factory=list)
     shots: int = 0
 
@@ -88,6 +89,21 @@ class BrowserSession:
             ) from exc
         self.screenshot(name)
 
+    def sign_in(self, username: str, password: str) -> None:
+        """Through the login page, which every page sends an anonymous visitor to."""
+        from playwright.sync_api import expect
+
+        self.page.goto(self.url("/"))
+        expect(self.page).to_have_url(re.compile(r"/accounts/login/"))
+        self.page.get_by_label("Username").fill(username)
+        self.page.get_by_label("Password").fill(password)
+        self.page.get_by_role("button", name="Sign in").click()
+        expect(self.page).to_have_url(self.url("/"))
+        expect(self.page.locator("header .who")).to_have_text(username)
+
+    def record_js_error(self, text: str) -> None:
+        self.js_errors.append(f"{self.page.url}: {text}")
+
     def foreign_requests(self) -> list[str]:
         """Requests that went anywhere but the live server (data: and blob: URLs stay local)."""
         return [
@@ -108,6 +124,11 @@ def browser_session(
     context.set_default_timeout(15_000)
     session = BrowserSession(context.new_page(), live_server.url, folder)
     context.on("request", lambda request: session.requested.append(request.url))
+    session.page.on("pageerror", lambda error: session.record_js_error(str(error)))
+    session.page.on(
+        "console",
+        lambda message: session.record_js_error(message.text) if message.type == "error" else None,
+    )
     try:
         yield session
     finally:

@@ -27,17 +27,6 @@ PASSWORD = "correct horse 1"  # the `owner` fixture's
 STATISTICS_TIMEOUT_MS = 90_000
 
 
-def sign_in(session: BrowserSession, username: str, password: str) -> None:
-    page = session.page
-    page.goto(session.url("/"))
-    expect(page).to_have_url(re.compile(r"/accounts/login/"))  # every page needs a login
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(session.url("/"))
-    expect(page.locator("header .who")).to_have_text(username)
-
-
 def open_the_datasource_wizard(session: BrowserSession) -> None:
     page = session.page
     page.locator("details.create-menu summary").click()
@@ -69,7 +58,7 @@ def test_an_analyst_creates_a_datasource_from_banking_csv_and_reads_its_insights
     )
 
     with session.step("sign in"):
-        sign_in(session, owner.username, PASSWORD)
+        session.sign_in(owner.username, PASSWORD)
 
     with session.step("input: upload banking.csv"):
         open_the_datasource_wizard(session)
@@ -213,6 +202,7 @@ def test_an_analyst_creates_a_datasource_from_banking_csv_and_reads_its_insights
 
     assert session.foreign_requests() == [], "the pages fetched something from another host"
     assert any(url.endswith("/static/vendor/plotly.min.js") for url in session.requested)
+    assert session.js_errors == [], "the pages logged JavaScript errors"
 
 
 @pytest.mark.parametrize(
@@ -231,7 +221,7 @@ def test_a_malformed_upload_is_refused_on_the_input_step_with_a_clear_message(
     broken.write_bytes(content)
 
     with session.step("sign in"):
-        sign_in(session, owner.username, PASSWORD)
+        session.sign_in(owner.username, PASSWORD)
 
     with session.step("upload the broken file"):
         open_the_datasource_wizard(session)

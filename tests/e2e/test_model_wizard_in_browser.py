@@ -53,15 +53,6 @@ def completed_banking_datasource(
     return ds
 
 
-def sign_in(session: BrowserSession, username: str) -> None:
-    page = session.page
-    page.goto(session.url("/"))
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.locator("header .who")).to_have_text(username)
-
-
 def test_an_analyst_trains_a_model_on_banking_by_the_default_path_and_reads_its_evaluation(
     browser_session: BrowserSession,
     owner: Any,
@@ -73,17 +64,9 @@ def test_an_analyst_trains_a_model_on_banking_by_the_default_path_and_reads_its_
     worker = celery_worker()
     session.details.append(lambda: f"worker log (tail):\n{worker.log()[-4000:]}")
     ds = completed_banking_datasource(owner, shared_data, worker, wait)
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
-    page.on(
-        "console",
-        lambda message: (
-            errors.append(f"{page.url}: {message.text}") if message.type == "error" else None
-        ),
-    )
 
     with session.step("sign in"):
-        sign_in(session, owner.username)
+        session.sign_in(owner.username, PASSWORD)
 
     with session.step("datasource page: use it to create an ML model"):
         page.goto(session.url(f"/datasources/{ds.entity_id}/"))
@@ -160,5 +143,5 @@ def test_an_analyst_trains_a_model_on_banking_by_the_default_path_and_reads_its_
 
     ev.refresh_from_db()
     assert float(ev.performance_metrics["Properties"]["BinaryAUC"]) > 0.9
-    assert errors == [], "the pages logged JavaScript errors"
+    assert session.js_errors == [], "the pages logged JavaScript errors"
     assert session.foreign_requests() == [], "the pages fetched something from another host"

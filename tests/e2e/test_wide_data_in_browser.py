@@ -54,15 +54,6 @@ def write_wide_file(folder: Path) -> Path:
     return path
 
 
-def sign_in(session: BrowserSession, username: str) -> None:
-    page = session.page
-    page.goto(session.url("/"))
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.locator("header .who")).to_have_text(username)
-
-
 def test_a_wide_many_class_file_goes_from_the_wizard_to_a_confusion_matrix_with_others(
     browser_session: BrowserSession,
     owner: Any,
@@ -73,17 +64,9 @@ def test_a_wide_many_class_file_goes_from_the_wizard_to_a_confusion_matrix_with_
     data = write_wide_file(Path(settings.AML_DATA_ROOTS[0]))
     worker = celery_worker()
     session.details.append(lambda: f"worker log (tail):\n{worker.log()[-4000:]}")
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
-    page.on(
-        "console",
-        lambda message: (
-            errors.append(f"{page.url}: {message.text}") if message.type == "error" else None
-        ),
-    )
 
     with session.step("sign in"):
-        sign_in(session, owner.username)
+        session.sign_in(owner.username, PASSWORD)
 
     with session.step("input: a server path"):
         page.goto(session.url("/datasources/new/"))
@@ -185,5 +168,5 @@ def test_a_wide_many_class_file_goes_from_the_wizard_to_a_confusion_matrix_with_
         lines = download.text().strip().splitlines()
         assert download.ok and len(lines) == CLASSES + 1, lines[:3]
 
-    assert errors == [], "the pages logged JavaScript errors"
+    assert session.js_errors == [], "the pages logged JavaScript errors"
     assert session.foreign_requests() == [], "the pages fetched something from another host"
