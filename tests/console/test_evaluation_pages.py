@@ -357,6 +357,32 @@ def test_a_threshold_saved_after_the_evaluation_is_read_from_the_score_counts(
     assert f"<strong>{expected['fp']:,}</strong>" in html
 
 
+def test_a_threshold_above_every_score_says_precision_is_undefined_not_zero(
+    owner_client: Client, owner: Any
+) -> None:
+    rng = np.random.default_rng(4)
+    labels = rng.random(400) < 0.3
+    scores = rng.uniform(0.0, 0.8, 400)
+    details = binary_details(scores, labels, 0.9)
+    result = (
+        {"Properties": {"BinaryAUC": repr(details["auc"])}},
+        {
+            "Baseline": {"Properties": {"BinaryAUC": "0.5"}},
+            "Alerts": ALERTS,
+            "Details": details,
+            "RecordCount": 400,
+            "InvalidRecordCount": 0,
+        },
+    )
+    ev = make_evaluation(owner, result=result, model_fields={"score_threshold": 0.9})
+    figures = page(owner_client, ev).split('class="summary two threshold-metrics"')[1]
+    figures = figures.split("</dl>")[0]
+    assert "— (nothing predicted 1)" in figures
+    # recall, the false positive rate and F1 are defined, and 0
+    assert "— (no actual" not in figures
+    assert figures.count("<dd>0.000</dd>") == 3
+
+
 def test_twelve_classes_collapse_to_nine_and_others(owner_client: Client, owner: Any) -> None:
     html = page(owner_client, make_evaluation(owner, "MULTICLASS", multiclass_result(12)))
     matrix = re.search(r'<table class="confusion">.*?</table>', html, re.S)
