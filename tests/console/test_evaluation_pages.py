@@ -45,22 +45,36 @@ ALERTS = [
 ]
 
 
+def stored_result(
+    metric: str,
+    value: float,
+    details: dict[str, Any],
+    *,
+    baseline: str,
+    records: int,
+    invalid: int = 0,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The (performance metrics, result) pair the evaluation job stores."""
+    result: dict[str, Any] = {
+        "Baseline": {"Properties": {metric: baseline}},
+        "Alerts": ALERTS,
+        "Details": details,
+        "RecordCount": records,
+        "InvalidRecordCount": invalid,
+    }
+    if invalid:
+        result["TotalRecordCount"] = records + invalid
+    return {"Properties": {metric: repr(value)}}, result
+
+
 def binary_result(threshold: float = 0.5) -> tuple[dict[str, Any], dict[str, Any]]:
     """What the evaluation job stores, from the real metrics on 1,000 synthetic scores."""
     rng = np.random.default_rng(3)
     labels = rng.random(1000) < 0.3
     scores = np.clip(rng.normal(np.where(labels, 0.7, 0.3), 0.18), 0, 1)
     details = binary_details(scores, labels, threshold)
-    return (
-        {"Properties": {"BinaryAUC": repr(details["auc"])}},
-        {
-            "Baseline": {"Properties": {"BinaryAUC": "0.5"}},
-            "Alerts": ALERTS,
-            "Details": details,
-            "RecordCount": 1000,
-            "InvalidRecordCount": 12,
-            "TotalRecordCount": 1012,
-        },
+    return stored_result(
+        "BinaryAUC", details["auc"], details, baseline="0.5", records=1000, invalid=12
     )
 
 
@@ -72,15 +86,8 @@ def multiclass_result(classes: int = 12) -> tuple[dict[str, Any], dict[str, Any]
     wrong = rng.random(2000) < 0.2
     predicted = np.where(wrong, rng.choice(labels, size=2000), truth)
     details = multiclass_details(truth, predicted)
-    return (
-        {"Properties": {"MulticlassAvgFScore": repr(details["macro_f1"])}},
-        {
-            "Baseline": {"Properties": {"MulticlassAvgFScore": "0.02"}},
-            "Alerts": ALERTS,
-            "Details": details,
-            "RecordCount": 2000,
-            "InvalidRecordCount": 0,
-        },
+    return stored_result(
+        "MulticlassAvgFScore", details["macro_f1"], details, baseline="0.02", records=2000
     )
 
 
@@ -89,16 +96,7 @@ def regression_result() -> tuple[dict[str, Any], dict[str, Any]]:
     truth = rng.normal(5.6, 0.8, 800)
     predicted = truth + rng.normal(0, 0.6, 800)
     details = regression_details(truth, predicted)
-    return (
-        {"Properties": {"RegressionRMSE": repr(details["rmse"])}},
-        {
-            "Baseline": {"Properties": {"RegressionRMSE": "0.8"}},
-            "Alerts": ALERTS,
-            "Details": details,
-            "RecordCount": 800,
-            "InvalidRecordCount": 0,
-        },
-    )
+    return stored_result("RegressionRMSE", details["rmse"], details, baseline="0.8", records=800)
 
 
 def make_datasource(owner: Any, entity_id: str, **fields: Any) -> DataSource:
@@ -364,16 +362,7 @@ def test_a_threshold_above_every_score_says_precision_is_undefined_not_zero(
     labels = rng.random(400) < 0.3
     scores = rng.uniform(0.0, 0.8, 400)
     details = binary_details(scores, labels, 0.9)
-    result = (
-        {"Properties": {"BinaryAUC": repr(details["auc"])}},
-        {
-            "Baseline": {"Properties": {"BinaryAUC": "0.5"}},
-            "Alerts": ALERTS,
-            "Details": details,
-            "RecordCount": 400,
-            "InvalidRecordCount": 0,
-        },
-    )
+    result = stored_result("BinaryAUC", details["auc"], details, baseline="0.5", records=400)
     ev = make_evaluation(owner, result=result, model_fields={"score_threshold": 0.9})
     figures = page(owner_client, ev).split('class="summary two threshold-metrics"')[1]
     figures = figures.split("</dl>")[0]
@@ -416,15 +405,8 @@ def test_a_class_the_model_never_predicts_has_no_precision_figure(
     truth = np.array(["a"] * 50 + ["b"] * 30 + ["c"] * 20)
     predicted = np.where(truth == "c", "a", truth)  # "c" is never predicted
     details = multiclass_details(truth, predicted)
-    result = (
-        {"Properties": {"MulticlassAvgFScore": repr(details["macro_f1"])}},
-        {
-            "Baseline": {"Properties": {"MulticlassAvgFScore": "0.2"}},
-            "Alerts": ALERTS,
-            "Details": details,
-            "RecordCount": 100,
-            "InvalidRecordCount": 0,
-        },
+    result = stored_result(
+        "MulticlassAvgFScore", details["macro_f1"], details, baseline="0.2", records=100
     )
     html = page(owner_client, make_evaluation(owner, "MULTICLASS", result))
     row_c = re.search(r"<tr><td>c</td>(.*?)</tr>", html.split('id="per-class"')[1], re.S)
