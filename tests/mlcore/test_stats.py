@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+from json_close import assert_close
 
 from mlcore.schema.model import Attribute, AttributeType, Schema
 from mlcore.stats import (
@@ -31,22 +31,6 @@ from mlcore.stats import (
 )
 
 SEEDS = range(5)
-
-
-def assert_close(a: Any, b: Any, path: str = "") -> None:
-    """Recursive equality of JSON-like values, floats within a relative 1e-9."""
-    if isinstance(a, dict):
-        assert isinstance(b, dict) and a.keys() == b.keys(), path
-        for key in a:
-            assert_close(a[key], b[key], f"{path}.{key}")
-    elif isinstance(a, list):
-        assert isinstance(b, list) and len(a) == len(b), path
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            assert_close(x, y, f"{path}[{i}]")
-    elif isinstance(a, float) and isinstance(b, float):
-        assert math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12), (path, a, b)
-    else:
-        assert a == b, (path, a, b)
 
 
 def split_points(rng: np.random.Generator, n: int) -> tuple[slice, slice]:
