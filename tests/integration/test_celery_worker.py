@@ -66,7 +66,13 @@ def test_a_real_worker_computes_the_statistics_of_a_new_datasource(
     assert row.progress["records"] == 41188
     assert "Read 41,188 records: 40,124 valid, 1,064 invalid." in row.log
     assert "console.compute_data_source_statistics" in worker.log()
-    assert "'completed'" in worker.log()
+    # Celery logs the task's result after the row is committed, so the line may lag the status.
+    wait(
+        lambda: "'completed'" in worker.log(),
+        timeout=10,
+        what="the worker to log the task's 'completed' result",
+        step=0.1,
+    )
 
 
 def test_it_fails_a_job_whose_worker_vanished(
