@@ -102,7 +102,8 @@ def train_model(
     params = _parameters(parameters)
     if schema.target is None:
         raise DataError("training needs a target attribute in the schema")
-    recipe_text = recipe_text if recipe_text is not None else _suggested_recipe(schema)
+    if recipe_text is None:
+        recipe_text = _suggested_recipe(schema, _training_records(files, fmt, rearrangement))
     target = _TargetReader(model_type, schema)
     kept: list[pd.DataFrame] | None = (
         [] if sum(f.size for f in files) <= KEEP_FRAMES_MAX_BYTES else None
@@ -165,8 +166,43 @@ def _parameters(parameters: TrainingParameters | dict[str, str] | None) -> Train
     return TrainingParameters.from_aml(parameters)
 
 
-def _suggested_recipe(schema: Schema) -> str:
-    return str(suggest_recipe(schema, None))
+def _suggested_recipe(schema: Schema, records: int) -> str:
+    """The suggested recipe for about `records` training records (its bins follow the count).
+
+    The console passes the datasource's statistics; a caller without them (the command line, a
+    program) still gets bins sized to its data, not 50 bins cut from a few hundred records.
+    """
+    return str(suggest_recipe(schema, {"recordCount": records}))
+
+
+#: the suggested recipe's bins stop growing at this many records (50 bins x 200 records)
+_RECORDS_THAT_MATTER = 50 * 200
+
+
+def _training_records(
+    files: Sequence[DataFile], fmt: CsvFormat, rearrangement: Rearrangement | None
+) -> int:
+    """About how many records the split trains on, counting lines only as far as it matters.
+
+    Lines are counted in 1 MiB blocks and the count stops once the split's share of them
+    reaches `_RECORDS_THAT_MATTER`, so a 5 GB datasource costs a few blocks, not a read.
+    """
+    share = 1.0
+    if rearrangement is not None:
+        share = (rearrangement.percent_end - rearrangement.percent_begin) / 100
+        share = 1.0 - share if rearrangement.complement else share
+    lines = 0
+    for data_file in files:
+        with data_file.open() as stream:
+            lines -= 1 if fmt.has_header else 0
+            last = b"\n"
+            while block := stream.read(1 << 20):
+                lines += block.count(b"\n")
+                last = block[-1:]
+                if lines * share >= _RECORDS_THAT_MATTER:
+                    return int(lines * share)
+            lines += 0 if last == b"\n" else 1  # a last line without its newline
+    return max(int(lines * share), 0)
 
 
 # -- the two reading passes -----------------------------------------------------------------

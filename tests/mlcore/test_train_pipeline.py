@@ -56,15 +56,37 @@ def text_file(text: str, name: str = "data.csv") -> DataFile:
 # -- parameters -------------------------------------------------------------------------------
 
 
-def test_parameters_default_to_the_api_values() -> None:
+def test_parameters_default_to_the_api_values_with_shuffling_on() -> None:
     params = TrainingParameters.from_aml({})
     assert params == TrainingParameters()
     assert (params.max_model_size, params.max_passes, params.shuffle_type) == (
         API_DEFAULT_MAX_MODEL_SIZE,
         10,
-        "none",
+        "auto",
     )
     assert (params.l1, params.l2) == (0.0, 1e-6)
+
+
+def _wine_file() -> DataFile:
+    path = DATA / "winequality-red.csv"
+    return DataFile(str(path), path.stat().st_size, partial(path.open, "rb"))
+
+
+def test_the_suggested_recipe_without_statistics_sizes_its_bins_to_the_training_records() -> None:
+    from mlcore.train.pipeline import _suggested_recipe, _training_records
+
+    wine = _wine_file()
+    fmt = CsvFormat(delimiter=";", has_header=True)
+    records = _training_records([wine], fmt, Rearrangement(0.0, 70.0))
+    assert records == int(1599 * 0.7)
+    complement = _training_records([wine], fmt, Rearrangement(0.0, 70.0, complement=True))
+    assert complement == int(1599 * 0.3)
+    schema = Schema(
+        [Attribute("x", AttributeType.NUMERIC), Attribute("y", AttributeType.BINARY)], target="y"
+    )
+    few, many = _suggested_recipe(schema, 200), _suggested_recipe(schema, 200_000)
+    assert "quantile_bin(NUMERIC_VARS_QB_2,2)" in few
+    assert "quantile_bin(NUMERIC_VARS_QB_50,50)" in many
 
 
 def test_console_defaults_are_100_mib_and_auto_shuffle() -> None:
