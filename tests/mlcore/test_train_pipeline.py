@@ -354,3 +354,24 @@ def test_cli_train_reports_a_bad_parameter_with_exit_code_2(tmp_path: Path) -> N
     )
     assert done.returncode == 2
     assert "sgd.maxPasses" in done.stderr
+
+
+def test_regression_on_a_target_scaled_by_1e4_predicts_the_same_values_scaled() -> None:
+    lines = (DATA / "winequality-red.csv").read_text().splitlines()
+    header = lines[0].split(";")
+    scaled = [
+        ";".join([*row.split(";")[:-1], str(float(row.split(";")[-1]) * 1e4)]) for row in lines[1:]
+    ]
+    schema = Schema(
+        [Attribute(name.strip('"'), AttributeType.NUMERIC) for name in header], target="quality"
+    )
+    fmt = CsvFormat(delimiter=";", has_header=True)
+
+    def train(text: str) -> np.ndarray:
+        model = train_model([text_file(text)], schema, fmt, model_type="REGRESSION")
+        frame = next(iter(TypedReader([text_file(text)], schema, fmt))).frame
+        return score_frame(model, frame)
+
+    original = train("\n".join(lines) + "\n")
+    in_tens_of_thousands = train("\n".join([lines[0], *scaled]) + "\n")
+    np.testing.assert_allclose(in_tens_of_thousands, original * 1e4, rtol=1e-6)
