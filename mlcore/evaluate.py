@@ -14,6 +14,11 @@ each chunk, and returns:
       "Details": {...}               # binary_details / multiclass_details / regression_details
     }
 
+Two bounded pieces are gathered while streaming, for the pages: MULTICLASS `Details.cell_examples`
+(the first 20 records of each shown confusion-matrix cell, with their line, row id, a few input
+values and the model's scores; `CellExamples`), REGRESSION `Details.sample` (at most 5,000
+(actual, predicted) pairs, reservoir-sampled with a fixed seed; `ReservoirSample`).
+
 The metric keys are `BinaryAUC`, `MulticlassAvgFScore` and `RegressionRMSE`. A record whose target
 is missing cannot be scored against anything: it is left out, reported to `on_invalid` and
 counted as invalid (so the "all records used" alert fires), as AML does.
@@ -56,8 +61,13 @@ from mlcore.metrics.baselines import (
     baseline_regression_rmse,
 )
 from mlcore.metrics.binary import binary_details
-from mlcore.metrics.multiclass import multiclass_details, predicted_labels
-from mlcore.metrics.regression import regression_details
+from mlcore.metrics.multiclass import (
+    MAX_EXAMPLE_INPUTS,
+    CellExamples,
+    multiclass_details,
+    predicted_labels,
+)
+from mlcore.metrics.regression import ReservoirSample, regression_details
 from mlcore.schema.model import ModelType, Schema
 
 Scorer = Callable[[Any, pd.DataFrame], Any]
@@ -76,6 +86,8 @@ class _Collected:
     truth: list[np.ndarray] = field(default_factory=list)
     output: list[np.ndarray] = field(default_factory=list)
     missing_target: int = 0
+    examples: CellExamples | None = None  # MULTICLASS
+    sample: ReservoirSample | None = None  # REGRESSION
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         if not self.truth:
@@ -95,6 +107,7 @@ def evaluate_model(
     training_info: Mapping[str, Any] | None = None,
     scorer: Scorer | None = None,
     max_invalid: int = DEFAULT_MAX_INVALID,
+    chunk_bytes: int | None = None,
 ) -> dict[str, Any]:
     """Score the datasource and compute AML's evaluation (see the module docstring).
 
@@ -114,8 +127,9 @@ def evaluate_model(
         max_invalid=max_invalid,
         on_invalid=on_invalid,
         progress=progress,
+        **({"chunk_bytes": chunk_bytes} if chunk_bytes else {}),
     )
-    collected = _Collected()
+    collected = _collector(model_type, schema)
     for chunk in reader:
         _collect(chunk, schema.target, model, model_type, score, collected, on_invalid)
     truth, output = collected.arrays()
@@ -123,6 +137,10 @@ def evaluate_model(
         raise DataError("no record of the evaluation data has a target value to compare with")
     invalid = reader.invalid_count + collected.missing_target
     metric, baseline, details = _metrics(model, model_type, truth, output)
+    if collected.examples is not None:
+        details["cell_examples"] = collected.examples.for_matrix(details["confusion_matrix"])
+    if collected.sample is not None:
+        details["sample"] = collected.sample.to_dict()
     return {
         "MLModelType": model_type.value,
         "PerformanceMetrics": {"Properties": {METRIC_KEYS[model_type]: _aml_number(metric)}},
@@ -133,6 +151,15 @@ def evaluate_model(
         "Alerts": _alerts(model, model_type, schema, truth, invalid, training_info or {}),
         "Details": details,
     }
+
+
+def _collector(model_type: ModelType, schema: Schema) -> _Collected:
+    if model_type is ModelType.MULTICLASS:
+        inputs = [a.name for a in schema.input_attributes][:MAX_EXAMPLE_INPUTS]
+        return _Collected(examples=CellExamples(inputs=inputs, row_id=schema.row_id))
+    if model_type is ModelType.REGRESSION:
+        return _Collected(sample=ReservoirSample())
+    return _Collected()
 
 
 def _default_scorer() -> Scorer:
@@ -164,14 +191,51 @@ def _collect(
     frame = chunk.frame[present].reset_index(drop=True)
     output = np.asarray(score(model, frame))
     if model_type is ModelType.MULTICLASS:
-        collected.truth.append(values[present].astype(str))
-        collected.output.append(predicted_labels(output, [str(c) for c in model.classes]))
+        truth = values[present].astype(str)
+        classes = [str(c) for c in model.classes]
+        predicted = predicted_labels(output, classes)
+        collected.truth.append(truth)
+        collected.output.append(predicted)
+        if collected.examples is not None:
+            _add_examples(collected.examples, chunk, present, frame, output, classes, truth)
     else:
         collected.truth.append(values[present].astype(np.float64))
         # BINARY: P("1") per row; a (n, 2) array of both classes' probabilities also works
         if output.ndim == 2 and output.shape[1] == 2:
             output = output[:, 1]
         collected.output.append(output.astype(np.float64).ravel())
+        if collected.sample is not None:
+            collected.sample.add(collected.truth[-1], collected.output[-1])
+
+
+def _add_examples(
+    examples: CellExamples,
+    chunk: TypedChunk,
+    present: np.ndarray,
+    frame: pd.DataFrame,
+    probabilities: np.ndarray,
+    classes: list[str],
+    truth: np.ndarray,
+) -> None:
+    """The chunk's records to `examples`, with P(true class) and P(predicted class)."""
+    p = np.asarray(probabilities, dtype=np.float64)
+    best = np.argmax(p, axis=1)
+    column = {name: i for i, name in enumerate(classes)}
+    true_index = np.array([column.get(label, -1) for label in truth.tolist()], dtype=np.int64)
+    rows = np.arange(p.shape[0])
+    # a true class the model never learned has probability 0
+    score_true = np.where(true_index >= 0, p[rows, true_index.clip(0)], 0.0)
+    row_ids = frame[examples.row_id].to_numpy() if examples.row_id in frame else None
+    examples.add(
+        truth,
+        np.asarray(classes, dtype=str)[best],
+        chunk.line_numbers[present],
+        score_true,
+        p[rows, best],
+        {name: frame[name].to_numpy() for name in examples.inputs},
+        file_name=chunk.file_name,
+        row_ids=row_ids,
+    )
 
 
 def _report_missing_targets(

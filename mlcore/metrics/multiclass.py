@@ -14,7 +14,7 @@ classes only predicted (by label). 0/0 ratios are 0, as in `mlcore.metrics.binar
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -248,3 +248,141 @@ def multiclass_details(true: npt.ArrayLike, predicted: npt.ArrayLike) -> dict[st
             "predicted_count": full.predicted_counts.tolist(),
         },
     }
+
+
+# --- example records per confusion-matrix cell ---------------------------------------------------
+
+MAX_CELL_EXAMPLES = 20
+# (true, predicted) pairs followed while streaming. k classes make at most k * k pairs; past this
+# many (a model of 70+ classes) new pairs keep no examples, so memory stays bounded whatever the
+# data; the result says so.
+MAX_TRACKED_PAIRS = 5_000
+MAX_EXAMPLE_INPUTS = 4
+
+
+@dataclass
+class CellExamples:
+    """The first `limit` records (in file order) of each (true, predicted) pair, while streaming.
+
+    First in file order rather than random: deterministic, and the line numbers shown lead
+    straight to the file. `add` takes one chunk's labels, line numbers and model scores; memory
+    is at most `limit` records per pair and `max_pairs` pairs. `for_matrix` then keeps the
+    cells the page shows (top 9 + "others": the "others" cells merge their classes' records,
+    still the first in file order).
+
+    >>> ex = CellExamples(inputs=["x"], limit=1)
+    >>> ex.add(["a", "a"], ["b", "b"], [2, 3], [0.4, 0.3], [0.6, 0.7], {"x": [1.5, 2.5]})
+    >>> ex.for_matrix({"labels": ["a", "b"], "others_classes": []})["cells"]["0,1"]
+    [{'line': 2, 'file': '', 'score_true': 0.4, 'score_predicted': 0.6, 'inputs': [1.5]}]
+    """
+
+    inputs: list[str] = field(default_factory=list)
+    limit: int = MAX_CELL_EXAMPLES
+    max_pairs: int = MAX_TRACKED_PAIRS
+    row_id: str | None = None
+    pairs: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
+    pairs_dropped: bool = False
+    _seen: int = 0
+
+    def add(
+        self,
+        true: npt.ArrayLike,
+        predicted: npt.ArrayLike,
+        lines: npt.ArrayLike,
+        score_true: npt.ArrayLike,
+        score_predicted: npt.ArrayLike,
+        inputs: dict[str, npt.ArrayLike],
+        *,
+        file_name: str = "",
+        row_ids: npt.ArrayLike | None = None,
+    ) -> None:
+        t, p = _strings(true), _strings(predicted)
+        order = self._seen + np.arange(t.size)
+        self._seen += t.size
+        keys = np.char.add(np.char.add(t, "\x1f"), p)
+        # np.unique's first index per key; only rows that still fit their pair's quota are read
+        _, inverse = np.unique(keys, return_inverse=True)
+        rank = _rank_within_group(inverse.ravel())
+        for i in np.flatnonzero(rank < self.limit).tolist():
+            stored = self._slot(str(t[i]), str(p[i]))
+            if stored is None or len(stored) >= self.limit:
+                continue
+            stored.append(
+                _example(i, int(order[i]), lines, file_name, score_true, score_predicted)
+                | {"inputs": [_plain(np.asarray(inputs[name])[i]) for name in self.inputs]}
+                | ({"row_id": _plain(np.asarray(row_ids)[i])} if row_ids is not None else {})
+            )
+
+    def _slot(self, true: str, predicted: str) -> list[dict[str, Any]] | None:
+        key = (true, predicted)
+        if key not in self.pairs:
+            if len(self.pairs) >= self.max_pairs:
+                self.pairs_dropped = True
+                return None
+            self.pairs[key] = []
+        return self.pairs[key]
+
+    def for_matrix(self, matrix: dict[str, Any]) -> dict[str, Any]:
+        """Examples of the shown cells, keyed "row,column" of `aml_confusion_matrix`'s labels."""
+        labels = [str(label) for label in matrix["labels"]]
+        others = {str(c) for c in matrix.get("others_classes") or []}
+        position = {label: i for i, label in enumerate(labels)}
+        other_index = labels.index(OTHERS) if others and OTHERS in labels else None
+        merged: dict[str, list[dict[str, Any]]] = {}
+        for (true, predicted), records in self.pairs.items():
+            i = other_index if true in others else position.get(true)
+            j = other_index if predicted in others else position.get(predicted)
+            if i is None or j is None:
+                continue
+            merged.setdefault(f"{i},{j}", []).extend(records)
+        cells = {
+            key: [
+                {k: v for k, v in record.items() if k != "order"}
+                for record in sorted(records, key=lambda record: int(record["order"]))[: self.limit]
+            ]
+            for key, records in merged.items()
+        }
+        return {
+            "limit": self.limit,
+            "inputs": list(self.inputs),
+            "row_id": self.row_id,
+            "incomplete": self.pairs_dropped,
+            "cells": cells,
+        }
+
+
+def _rank_within_group(groups: IntArray) -> IntArray:
+    """For each row, how many earlier rows share its group (0 for the first)."""
+    order = np.argsort(groups, kind="stable")
+    sorted_groups = groups[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(sorted_groups)) + 1]
+    run_start = np.repeat(starts, np.diff(np.r_[starts, sorted_groups.size]))
+    rank = np.empty(groups.size, dtype=np.int64)
+    rank[order] = np.arange(groups.size) - run_start
+    return rank
+
+
+def _example(
+    i: int,
+    order: int,
+    lines: npt.ArrayLike,
+    file_name: str,
+    score_true: npt.ArrayLike,
+    score_predicted: npt.ArrayLike,
+) -> dict[str, Any]:
+    return {
+        "order": order,
+        "line": int(np.asarray(lines)[i]),
+        "file": file_name,
+        "score_true": round(float(np.asarray(score_true)[i]), 6),
+        "score_predicted": round(float(np.asarray(score_predicted)[i]), 6),
+    }
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-ready input value: numbers as floats (NaN, a missing value, as None), else text."""
+    if isinstance(value, (float, np.floating)):
+        return None if np.isnan(value) else round(float(value), 6)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    return str(value)
