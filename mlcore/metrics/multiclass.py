@@ -273,7 +273,7 @@ class CellExamples:
     >>> ex = CellExamples(inputs=["x"], limit=1)
     >>> ex.add(["a", "a"], ["b", "b"], [2, 3], [0.4, 0.3], [0.6, 0.7], {"x": [1.5, 2.5]})
     >>> ex.for_matrix({"labels": ["a", "b"], "others_classes": []})["cells"]["0,1"]
-    [{'line': 2, 'file': '', 'score_true': 0.4, 'score_predicted': 0.6, 'inputs': [1.5]}]
+    [{'line': 2, 'file': '', 'score_true': 0.4, 'score_predicted': 0.6, 'true': 'a', 'predicted': 'b', 'inputs': [1.5]}]
     """
 
     inputs: list[str] = field(default_factory=list)
@@ -309,6 +309,7 @@ class CellExamples:
                 continue
             stored.append(
                 _example(i, int(order[i]), lines, file_name, score_true, score_predicted)
+                | {"true": str(t[i]), "predicted": str(p[i])}
                 | {"inputs": [_plain(np.asarray(inputs[name])[i]) for name in self.inputs]}
                 | ({"row_id": _plain(np.asarray(row_ids)[i])} if row_ids is not None else {})
             )

@@ -90,6 +90,9 @@ def test_each_shown_cell_keeps_its_first_twenty_records_with_the_right_pair(
             assert all(
                 record["row_id"] == rows[n][0] for record, n in zip(cell, expected, strict=False)
             )
+            assert all(
+                (record["true"], record["predicted"]) == (true, predicted) for record in cell
+            )
             assert all(record["inputs"][1] == predicted for record in cell)
             assert all(record["score_predicted"] == pytest.approx(0.7) for record in cell)
             right = 0.7 if i == j else 0.075
@@ -108,6 +111,7 @@ def test_others_cells_merge_the_collapsed_classes_in_file_order(memory_file: Mem
     cell = details["cell_examples"]["cells"][f"{last},{last}"]
     expected = [n + 2 for n, row in enumerate(rows) if row[3] in others and row[2] in others]
     assert [record["line"] for record in cell] == expected[:20]
+    assert all(record["true"] in others and record["predicted"] in others for record in cell)
     # only the shown cells are stored: at most 10 x 10 of them
     assert len(details["cell_examples"]["cells"]) <= 100
 
