@@ -13,6 +13,7 @@ from console.views import (
     model_wizard,
     models,
     objects,
+    threshold_explorer,
 )
 
 console_patterns = [
@@ -137,6 +138,11 @@ console_patterns = [
         name="evaluation-rename",
     ),
     path("evaluations/<str:entity_id>/tags/", evaluations.evaluation_tags, name="evaluation-tags"),
+    path(
+        "evaluations/<str:entity_id>/score-threshold/",
+        threshold_explorer.evaluation_score_threshold,
+        name="evaluation-score-threshold",
+    ),
     path(
         "evaluations/<str:entity_id>/delete/",
         evaluations.evaluation_delete,

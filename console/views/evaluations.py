@@ -23,6 +23,7 @@ from .objects import (
     progress_panel,
     rename_and_return,
 )
+from .threshold_explorer import explorer_for
 
 DETAIL_TEMPLATE = "console/evaluations/detail.html"
 
@@ -96,10 +97,16 @@ def _render_detail(
         if completed
         else None
     )
+    # The binary explorer: the cut-off asked for in the address (?threshold=), or a 400 saying why not.
+    explorer = None
+    if report and report.model_type == "BINARY":
+        explorer = explorer_for(request, ml, dict(ev.details.get("Details") or {}))
+        status = 400 if explorer.error and status == 200 else status
     context = {
         **_progress_context(ev),
         "ml": ml,
         "report": report,
+        "explorer": explorer,
         "log_tail": log_tail(ev),
         "invalid_records": invalid_records(ev) if report and report.invalid_record_count else [],
         **extra,

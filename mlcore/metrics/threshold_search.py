@@ -270,3 +270,20 @@ def cumulative_gains(counts: Mapping[str, Any]) -> dict[str, list[float]]:
         "percent_positives": positives.tolist(),
         "lift": lift.tolist(),
     }
+
+
+def precision_recall_curve(counts: Mapping[str, Any]) -> dict[str, list[float]]:
+    """Precision against recall at every grid threshold where precision is defined (something
+    is predicted 1), from the lowest threshold (recall 1) up.
+
+    >>> precision_recall_curve({"bins": 2, "positive": [0, 1, 1], "negative": [2, 0, 0]})
+    {'thresholds': [0.0, 0.5, 1.0], 'recall': [1.0, 1.0, 0.5], 'precision': [0.5, 1.0, 1.0]}
+    """
+    grid = grid_from_counts(counts)
+    values = grid_metrics(grid)
+    defined = ~np.isnan(values["precision"]) & ~np.isnan(values["recall"])
+    return {
+        "thresholds": grid.thresholds[defined].tolist(),
+        "recall": values["recall"][defined].tolist(),
+        "precision": values["precision"][defined].tolist(),
+    }
