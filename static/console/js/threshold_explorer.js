@@ -469,7 +469,8 @@
           hovertemplate: "top %{x:.1f}%: lift %{y:.2f}<extra></extra>" },
       ];
       const layout = baseLayout({
-        margin: { l: 60, r: 60, t: 30, b: 60 },
+        margin: { l: 60, r: 60, t: 60, b: 60 },
+        legend: { orientation: "h", y: 1.3 },
         xaxis: axis("Records predicted 1, highest scores first (%)", { range: [0, 100] }),
         yaxis: axis("Actual 1s among them (% of all 1s)", { range: [0, 102] }),
         yaxis2: { title: { text: "Lift" }, overlaying: "y", side: "right", automargin: true, rangemode: "tozero", showgrid: false },
