@@ -27,6 +27,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from console.charts import BLUE, GREY, ORANGE, _layout
+from console.evaluation_reports.explorer import (
+    cell_examples_for_page,
+    missing_pieces,
+    regression_scatter_figures,
+)
 from mlcore.metrics.binary import threshold_metrics_from_counts
 
 Figure = dict[str, Any]
@@ -531,6 +536,8 @@ class EvaluationReport:
     per_class: list[dict[str, Any]] = field(default_factory=list)
     regression: dict[str, Any] | None = None
     figures: dict[str, Figure] = field(default_factory=dict)
+    cell_examples: dict[str, Any] | None = None  # MULTICLASS, see evaluation_reports.explorer
+    missing_pieces: list[str] = field(default_factory=list)  # what an older evaluation lacks
 
 
 def build_evaluation_report(
@@ -553,11 +560,14 @@ def build_evaluation_report(
     elif model_type == "MULTICLASS" and specific.get("confusion_matrix"):
         report.confusion = confusion_table(specific["confusion_matrix"])
         report.per_class = per_class_rows(specific.get("per_class") or {})
+        report.cell_examples = cell_examples_for_page(specific.get("cell_examples"))
     elif model_type == "REGRESSION":
         report.regression = specific
         figure = residual_figure(specific.get("residual_histogram") or {})
         if figure:
             report.figures["residuals"] = figure
+        report.figures.update(regression_scatter_figures(specific.get("sample")))
+    report.missing_pieces = missing_pieces(model_type, specific)
     return report
 
 
