@@ -9,6 +9,7 @@ from console.views import (
     dashboard,
     datasource_wizard,
     datasources,
+    evaluation_compare,
     evaluations,
     model_wizard,
     models,
@@ -119,6 +120,8 @@ console_patterns = [
     path("models/<str:entity_id>/rename/", models.ml_model_rename, name="mlmodel-rename"),
     path("models/<str:entity_id>/tags/", models.ml_model_tags, name="mlmodel-tags"),
     path("models/<str:entity_id>/delete/", models.ml_model_delete, name="mlmodel-delete"),
+    # Comparing evaluations (before the detail page, which would take "compare" for an id).
+    path("evaluations/compare/", evaluation_compare.evaluation_compare, name="evaluation-compare"),
     # An evaluation's pages.
     path("evaluations/<str:entity_id>/", evaluations.evaluation_detail, name="evaluation-detail"),
     path(

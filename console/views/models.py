@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
+from console.evaluation_reports.compare import comparable_ids
 from console.model_charts import (
     build_model_insights,
     class_counts_of,
@@ -89,7 +90,11 @@ def _evaluations_context(ml: MLModel) -> dict[str, Any]:
     rows = [
         {"ev": ev, "verdict": verdict_of(ev.performance_metrics, ev.details)} for ev in evaluations
     ]
-    return {"evaluations": rows, "evaluations_active": any(row["ev"].is_active for row in rows)}
+    return {
+        "evaluations": rows,
+        "evaluations_active": any(row["ev"].is_active for row in rows),
+        "compare_ids": ",".join(comparable_ids(row["ev"] for row in rows)),
+    }
 
 
 def _render_detail(

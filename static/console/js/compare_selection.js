@@ -1,0 +1,34 @@
+// The dashboard's "Compare evaluations": opens /evaluations/compare/?ids=... with the selected
+// evaluations (2 to 6; the page itself refuses mixed model types), or says what to select.
+"use strict";
+(() => {
+  const MIN = 2, MAX = 6;
+
+  function selected() {
+    return [...document.querySelectorAll("#object-table input[name=ids]:checked")].map((box) => box.value);
+  }
+
+  function say(text) {
+    const note = document.getElementById("compare-message");
+    note.textContent = text;
+    note.hidden = !text;
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    const button = document.getElementById("compare-selected");
+    if (!button) return;
+    button.hidden = false;
+    button.addEventListener("click", () => {
+      const values = selected();
+      const evaluations = values.filter((v) => v.startsWith("evaluation:")).map((v) => v.slice("evaluation:".length));
+      if (evaluations.length !== values.length) {
+        say("Only evaluations can be compared: unselect the other objects.");
+      } else if (evaluations.length < MIN || evaluations.length > MAX) {
+        say(`Select ${MIN} to ${MAX} evaluations to compare (${evaluations.length} selected).`);
+      } else {
+        say("");
+        window.location.assign(`${button.dataset.url}?ids=${evaluations.map(encodeURIComponent).join(",")}`);
+      }
+    });
+  });
+})();
