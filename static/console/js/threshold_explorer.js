@@ -8,8 +8,10 @@
 // Change a rule there, change it here.
 //
 // Speed: a move must redraw within one frame (16 ms). Counts become suffix sums once, so a
-// cut-off costs two array reads; charts move only layout shapes (the cut-off line and a point
-// drawn as a pixel-sized circle), which Plotly redraws without recomputing any trace.
+// cut-off costs two array reads. Plotly draws each curve once; what moves (the cut-off line, the
+// current point) is our own small SVG laid over the plot, placed with the axes' own pixel
+// mapping and re-read after every Plotly redraw (resize, new costs). Moving it through
+// Plotly.relayout instead cost about 10 ms per chart, 50 ms a move (docs/benchmarks.md).
 "use strict";
 (() => {
   const CONFIG = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["select2d", "lasso2d"] };
@@ -198,23 +200,68 @@
     );
   }
 
-  function cutLine(t) {
-    return { type: "line", x0: t, x1: t, yref: "paper", y0: 0, y1: 1, line: { color: INK, width: 2, dash: "dash" } };
-  }
+  const SVG = "http://www.w3.org/2000/svg";
 
-  // A data point drawn as a 12-pixel circle shape: moving it is a layout change only.
-  function dot(x, y, colour) {
-    return {
-      type: "circle", xsizemode: "pixel", ysizemode: "pixel", xanchor: x, yanchor: y,
-      x0: -6, x1: 6, y0: -6, y1: 6, fillcolor: colour, line: { color: "#ffffff", width: 1 },
-    };
-  }
+  // The moving marks of one chart: a dashed vertical line and/or a dot, in data coordinates.
+  class Overlay {
+    constructor(gd, options) {
+      this.gd = gd;
+      this.last = null;
+      this.svg = document.createElementNS(SVG, "svg");
+      this.svg.setAttribute("class", "explorer-overlay");
+      this.svg.setAttribute("aria-hidden", "true");
+      if (options.line) {
+        this.line = document.createElementNS(SVG, "line");
+        this.line.setAttribute("stroke", INK);
+        this.line.setAttribute("stroke-width", options.thin ? "1" : "2");
+        this.line.setAttribute("stroke-dasharray", options.thin ? "2,3" : "6,4");
+        this.svg.appendChild(this.line);
+      }
+      if (options.dot) {
+        this.dot = document.createElementNS(SVG, "circle");
+        this.dot.setAttribute("r", "6");
+        this.dot.setAttribute("fill", options.dot);
+        this.dot.setAttribute("stroke", "#ffffff");
+        this.svg.appendChild(this.dot);
+      }
+      gd.style.position = "relative";
+      gd.on("plotly_afterplot", () => this.rescale());
+      this.rescale();
+    }
 
-  function dotUpdate(index, x, y) {
-    const update = {};
-    update[`shapes[${index}].xanchor`] = x;
-    update[`shapes[${index}].yanchor`] = y;
-    return update;
+    // Plotly's axes after its latest draw: offset + linear-to-pixel, as Plotly places points.
+    rescale() {
+      const full = this.gd._fullLayout;
+      if (!full || !full.xaxis) return;
+      if (this.svg.parentNode !== this.gd) this.gd.appendChild(this.svg);
+      this.svg.setAttribute("width", full.width);
+      this.svg.setAttribute("height", full.height);
+      this.xa = full.xaxis;
+      this.ya = full.yaxis;
+      if (this.last) this.place(this.last[0], this.last[1], this.last[2]);
+    }
+
+    place(x, y, lineX) {
+      this.last = [x, y, lineX];
+      if (!this.xa) return;
+      const xa = this.xa;
+      const ya = this.ya;
+      if (this.line) {
+        const px = xa._offset + xa.l2p(lineX === undefined ? x : lineX);
+        this.line.setAttribute("x1", px);
+        this.line.setAttribute("x2", px);
+        this.line.setAttribute("y1", ya._offset);
+        this.line.setAttribute("y2", ya._offset + ya._length);
+      }
+      if (this.dot) {
+        const shown = y !== null && Number.isFinite(y);
+        this.dot.setAttribute("visibility", shown ? "visible" : "hidden");
+        if (shown) {
+          this.dot.setAttribute("cx", xa._offset + xa.l2p(x));
+          this.dot.setAttribute("cy", ya._offset + ya.l2p(y));
+        }
+      }
+    }
   }
 
   function axis(title, extra) {
@@ -261,7 +308,7 @@
       this.setThreshold(this.threshold, { url: false });
     }
 
-    // Everything at a new cut-off, synchronously: numbers, then only the moving chart shapes.
+    // Everything at a new cut-off, synchronously: numbers, then only the overlays move.
     setThreshold(value, options) {
       const t = Math.min(1, Math.max(0, Math.round(Number(value) * 1000) / 1000));
       if (!Number.isFinite(t)) return null;
@@ -297,18 +344,11 @@
     moveCharts(m) {
       const c = this.charts;
       const t = this.threshold;
-      if (c.scores) Plotly.relayout(c.scores, { "shapes[0].x0": t, "shapes[0].x1": t });
-      if (c.roc) Plotly.relayout(c.roc, dotUpdate(0, m.false_positive_rate, m.recall));
-      if (c.pr) Plotly.relayout(c.pr, dotUpdate(0, m.recall, m.tp + m.fp ? m.precision : 1));
-      if (c.gains) {
-        const lift = m.percent_predicted_positive > 0 ? (100 * m.recall) / m.percent_predicted_positive : 1;
-        Plotly.relayout(c.gains, Object.assign(dotUpdate(0, m.percent_predicted_positive, 100 * m.recall), { "shapes[1].x0": m.percent_predicted_positive, "shapes[1].x1": m.percent_predicted_positive }));
-        c.gains.dataset.lift = lift.toFixed(3);
-      }
-      if (c.cost && this.costValues) {
-        const k = binOf(this.grid, t);
-        Plotly.relayout(c.cost, Object.assign({ "shapes[0].x0": t, "shapes[0].x1": t }, dotUpdate(1, t, this.costValues[k])));
-      }
+      if (c.scores) c.scores.place(t, null);
+      if (c.roc) c.roc.place(m.false_positive_rate, m.recall);
+      if (c.pr) c.pr.place(m.recall, m.tp + m.fp ? m.precision : null);
+      if (c.gains) c.gains.place(m.percent_predicted_positive, 100 * m.recall);
+      if (c.cost && this.costValues) c.cost.place(t, this.costValues[binOf(this.grid, t)]);
     }
 
     scheduleUrl() {
@@ -375,7 +415,7 @@
       const profit = value < 0;
       document.getElementById("cost-best").textContent =
         `Best cut-off: ${label(this.costBest)}, expected ${profit ? "profit" : "cost"} ${Math.abs(value).toFixed(4)} per record.`;
-      if (this.charts.cost && typeof Plotly !== "undefined") this.drawCost();
+      if (this.costEl && typeof Plotly !== "undefined") this.drawCost();
     }
 
     // --- drawing (once, or when the costs change) ---
@@ -385,21 +425,20 @@
       const scores = readJson("fig-scores");
       const scoresEl = document.getElementById("explorer-scores");
       if (scores && scoresEl) {
-        scores.layout.shapes = [cutLine(t)];
+        scores.layout.shapes = [];
         Plotly.newPlot(scoresEl, scores.data, scores.layout, CONFIG);
-        this.charts.scores = scoresEl;
+        this.charts.scores = new Overlay(scoresEl, { line: true });
       }
       const roc = readJson("fig-roc");
       const rocEl = document.getElementById("explorer-roc");
       if (roc && rocEl) {
         // The server's marker trace becomes a shape that moves without a redraw of the curve.
         const traces = roc.data.filter((trace) => trace.mode !== "markers");
-        roc.layout.shapes = [dot(0, 0, ORANGE)];
         Plotly.newPlot(rocEl, traces, roc.layout, CONFIG);
-        this.charts.roc = rocEl;
+        this.charts.roc = new Overlay(rocEl, { dot: ORANGE });
       }
       this.drawPr();
-      this.charts.cost = document.getElementById("explorer-cost");
+      this.costEl = document.getElementById("explorer-cost");
       this.drawCalibration();
       this.drawGains();
     }
@@ -413,16 +452,15 @@
           hovertemplate: "recall %{x:.3f}, precision %{y:.3f}<br>cut-off %{customdata:.3f}<extra></extra>" },
         { type: "scatter", mode: "lines", name: `Share of 1s (${base.toFixed(3)})`, x: [0, 1], y: [base, base], line: { color: GREY, dash: "dot" }, hoverinfo: "skip" },
       ];
-      const layout = baseLayout({ xaxis: axis("Recall", { range: [0, 1] }), yaxis: axis("Precision", { range: [0, 1.02] }), shapes: [dot(0, 0, ORANGE)] });
+      const layout = baseLayout({ xaxis: axis("Recall", { range: [0, 1] }), yaxis: axis("Precision", { range: [0, 1.02] }) });
       Plotly.newPlot(el, traces, layout, CONFIG);
-      this.charts.pr = el;
+      this.charts.pr = new Overlay(el, { dot: ORANGE });
     }
 
     drawCost() {
-      const el = this.charts.cost;
+      const el = this.costEl;
       const x = Array.from({ length: this.grid.bins + 1 }, (_, k) => k / this.grid.bins);
       const best = this.costBest;
-      const k = binOf(this.grid, this.threshold);
       const traces = [
         { type: "scatter", mode: "lines", name: "Expected cost per record", x, y: Array.from(this.costValues), line: { color: BLUE },
           hovertemplate: "cut-off %{x:.3f}: %{y:.4f} per record<extra></extra>" },
@@ -431,9 +469,10 @@
       const layout = baseLayout({
         xaxis: axis("Cut-off", { range: [0, 1] }),
         yaxis: axis("Expected cost per record (negative: profit)"),
-        shapes: [cutLine(this.threshold), dot(this.threshold, this.costValues[k], ORANGE)],
       });
       Plotly.react(el, traces, layout, CONFIG);
+      if (!this.charts.cost) this.charts.cost = new Overlay(el, { line: true, dot: ORANGE });
+      this.charts.cost.place(this.threshold, this.costValues[binOf(this.grid, this.threshold)]);
     }
 
     drawCalibration() {
@@ -474,10 +513,9 @@
         xaxis: axis("Records predicted 1, highest scores first (%)", { range: [0, 100] }),
         yaxis: axis("Actual 1s among them (% of all 1s)", { range: [0, 102] }),
         yaxis2: { title: { text: "Lift" }, overlaying: "y", side: "right", automargin: true, rangemode: "tozero", showgrid: false },
-        shapes: [dot(0, 0, INK), Object.assign(cutLine(0), { line: { color: INK, width: 1, dash: "dot" } })],
       });
       Plotly.newPlot(el, traces, layout, CONFIG);
-      this.charts.gains = el;
+      this.charts.gains = new Overlay(el, { line: true, thin: true, dot: INK });
     }
   }
 
