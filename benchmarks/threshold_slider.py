@@ -228,7 +228,7 @@ def main() -> None:
             results = measure(f"http://localhost:{server.port}", evaluations, args.moves)
         finally:
             server.terminate()
-    print(f"| evaluation | moves | median ms | p95 ms | max ms | page KB | DOMContentLoaded ms |")
+    print("| evaluation | moves | median ms | p95 ms | max ms | page KB | DOMContentLoaded ms |")
     print("|---|---|---|---|---|---|---|")
     for key, result in results.items():
         times = result["times"]
