@@ -85,6 +85,7 @@ def header_of(model: TrainedModel) -> dict[str, Any]:
         "passes": model.passes,
         "converged": model.converged,
         "droppedFeatures": model.dropped_features,
+        "regularization": model.regularization,
         "weightsShape": list(model.weights.shape),
     }
 
@@ -169,6 +170,7 @@ def _model_from(header: dict[str, Any], weights: np.ndarray) -> TrainedModel:
         passes=int(header.get("passes", 0)),
         converged=bool(header.get("converged", False)),
         dropped_features=int(header.get("droppedFeatures", 0)),
+        regularization=header.get("regularization"),
         created=float(header.get("created", 0.0)),
     )
 

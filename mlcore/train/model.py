@@ -52,6 +52,8 @@ class TrainedModel:
     passes: int = 0
     converged: bool = False
     dropped_features: int = 0
+    #: the automatic regularization choice (`RegularizationChoice.to_json()`), when one was made
+    regularization: dict[str, Any] | None = None
     created: float = field(default_factory=time.time)
 
     @property

@@ -6,14 +6,20 @@ as strings with `"algorithm": "sgd"`.
 >>> params = TrainingParameters.from_aml({"sgd.maxPasses": "20", "sgd.l1RegularizationAmount": "1e-4"})
 >>> params.max_passes, params.l1, params.l2
 (20, 0.0001, 0.0)
+
+Without an amount the trainer chooses L2 itself (`l2 is None` until then), and the echo says so
+until training has resolved it:
+
 >>> TrainingParameters().to_aml()["sgd.l2RegularizationAmount"]
-'1e-06'
+'auto'
+>>> TrainingParameters().resolved(l2=1e-3).to_aml()["sgd.l2RegularizationAmount"]
+'0.001'
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from mlcore.errors import MLCoreError
@@ -29,7 +35,8 @@ MAX_MODEL_SIZE = 2_147_483_648
 MIN_PASSES = 1
 MAX_PASSES = 10_000
 DEFAULT_PASSES = 10
-DEFAULT_L2 = 1e-6
+#: What `sgd.l2RegularizationAmount` says when the trainer is to choose the amount.
+AUTO = "auto"
 #: Shuffling is on unless the caller says "none", whoever the caller is (console, command line,
 #: API). AML's API defaulted to "none" and AML itself strongly recommended changing it: on a
 #: file sorted by anything related to the target, unshuffled SGD learns the file's order
@@ -67,15 +74,18 @@ class TrainingParameters:
         `sgd.shuffleType`; "auto" shuffles the rows (seeded) before every pass.
     l1 : float, default 0.0
         `sgd.l1RegularizationAmount`, >= 0. Exclusive with `l2`.
-    l2 : float, default 1e-6
-        `sgd.l2RegularizationAmount`, >= 0. Exclusive with `l1`.
+    l2 : float or None, default None
+        `sgd.l2RegularizationAmount`, >= 0. Exclusive with `l1`. None (the default, or "auto")
+        asks the trainer to choose it on held-out records and to stop passes there
+        (`mlcore.train.regularization`); AML's fixed default was 1e-6, which does not hold back
+        a model of a few hundred records.
     """
 
     max_model_size: int = API_DEFAULT_MAX_MODEL_SIZE
     max_passes: int = DEFAULT_PASSES
     shuffle_type: ShuffleType = DEFAULT_SHUFFLE
     l1: float = 0.0
-    l2: float = DEFAULT_L2
+    l2: float | None = None
 
     def __post_init__(self) -> None:
         _check_range(KEY_SIZE, self.max_model_size, MIN_MODEL_SIZE, MAX_MODEL_SIZE)
@@ -83,9 +93,9 @@ class TrainingParameters:
         if self.shuffle_type not in ("auto", "none"):
             raise ParameterError("must be 'auto' or 'none'", key=KEY_SHUFFLE)
         for key, amount in ((KEY_L1, self.l1), (KEY_L2, self.l2)):
-            if not math.isfinite(amount) or amount < 0:
+            if amount is not None and (not math.isfinite(amount) or amount < 0):
                 raise ParameterError(f"must be a number >= 0, got {amount!r}", key=key)
-        if self.l1 > 0 and self.l2 > 0:
+        if self.l1 > 0 and (self.l2 is None or self.l2 > 0):
             raise ParameterError(
                 f"L1 and L2 regularization are exclusive: set {KEY_L1} or {KEY_L2}, not both"
             )
@@ -96,12 +106,12 @@ class TrainingParameters:
     ) -> TrainingParameters:
         """Read AML's string map; absent keys take the defaults.
 
-        The defaults are the same for every caller (`DEFAULT_SHUFFLE`, `DEFAULT_PASSES`,
-        `DEFAULT_L2`) except the model size cap, where AML itself differed: 32 MiB through the
-        API, 100 MiB in the console (`console=True`).
+        The defaults are the same for every caller (`DEFAULT_SHUFFLE`, `DEFAULT_PASSES`, L2
+        chosen automatically) except the model size cap, where AML itself differed: 32 MiB
+        through the API, 100 MiB in the console (`console=True`).
 
-        Setting `sgd.l1RegularizationAmount` above zero without an L2 key turns the default L2
-        off, since the two are exclusive.
+        Setting `sgd.l1RegularizationAmount` above zero without an L2 key turns L2 off, since
+        the two are exclusive; an L2 key of "auto" is the same as no L2 key.
         """
         given = dict(parameters or {})
         for key in given:
@@ -110,7 +120,9 @@ class TrainingParameters:
         if given.get("algorithm", "sgd").lower() != "sgd":
             raise ParameterError("the only algorithm is 'sgd'", key="algorithm")
         l1 = _float(given, KEY_L1, 0.0)
-        default_l2 = 0.0 if l1 > 0 else DEFAULT_L2
+        if str(given.get(KEY_L2, "")).strip().lower() == AUTO:
+            given.pop(KEY_L2)
+        default_l2 = 0.0 if l1 > 0 else None
         return cls(
             max_model_size=_int(
                 given,
@@ -120,15 +132,27 @@ class TrainingParameters:
             max_passes=_int(given, KEY_PASSES, DEFAULT_PASSES),
             shuffle_type=_shuffle(given, DEFAULT_SHUFFLE),
             l1=l1,
-            l2=_float(given, KEY_L2, default_l2),
+            l2=_optional_float(given, KEY_L2, default_l2),
         )
 
+    @property
+    def automatic_regularization(self) -> bool:
+        """Whether the trainer is to choose the L2 amount (nobody gave an L1 or L2 amount)."""
+        return self.l2 is None
+
+    def resolved(self, *, l2: float) -> TrainingParameters:
+        """These parameters with the amount the trainer chose."""
+        return replace(self, l2=l2)
+
     def to_aml(self) -> dict[str, str]:
-        """Every key as a string, plus `"algorithm": "sgd"`, as AML's responses echo them."""
+        """Every key as a string, plus `"algorithm": "sgd"`, as AML's responses echo them.
+
+        An L2 amount still to be chosen reads "auto"; once `resolved`, the amount used.
+        """
         return {
             "algorithm": "sgd",
             KEY_L1: repr(float(self.l1)),
-            KEY_L2: repr(float(self.l2)),
+            KEY_L2: AUTO if self.l2 is None else repr(float(self.l2)),
             KEY_SIZE: str(self.max_model_size),
             KEY_PASSES: str(self.max_passes),
             KEY_SHUFFLE: self.shuffle_type,
@@ -161,6 +185,10 @@ def _float(given: dict[str, str], key: str, default: float) -> float:
         return float(text)
     except ValueError:
         raise ParameterError(f"not a number: {text!r}", key=key) from None
+
+
+def _optional_float(given: dict[str, str], key: str, default: float | None) -> float | None:
+    return default if key not in given else _float(given, key, 0.0)
 
 
 def _shuffle(given: dict[str, str], default: ShuffleType) -> ShuffleType:

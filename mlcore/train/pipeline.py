@@ -53,7 +53,13 @@ from mlcore.train.cache import FeatureCache
 from mlcore.train.losses import loss_for
 from mlcore.train.model import BYTES_PER_WEIGHT, TrainedModel, estimated_model_size
 from mlcore.train.parameters import TrainingParameters
-from mlcore.train.sgd import SGDConfig, TargetSummary, fit_sgd
+from mlcore.train.regularization import (
+    RegularizationChoice,
+    fit_sgd_automatic,
+    held_out_fraction,
+    held_out_rows,
+)
+from mlcore.train.sgd import SGDConfig, SGDResult, TargetSummary, fit_sgd
 
 MAX_CLASSES = 100
 #: datasources up to this size keep the fit pass's typed frames for the encode pass
@@ -108,37 +114,43 @@ def train_model(
     kept: list[pd.DataFrame] | None = (
         [] if sum(f.size for f in files) <= KEEP_FRAMES_MAX_BYTES else None
     )
-    fitted = _fit(files, schema, fmt, rearrangement, recipe_text, target, params, progress, kept)
+    fitted = _fit_recipe(
+        files, schema, fmt, rearrangement, recipe_text, target, params, progress, kept
+    )
     say(
         f"read {target.records_seen:,} records; {target.records_without_target:,} without a "
         f"target were skipped; the recipe gives {fitted.n_features:,} features "
         f"({time.perf_counter() - started:.2f} s)"
     )
     fitted, dropped = _fit_size_cap(fitted, target.n_outputs, params.max_model_size, say)
+    held_out = _HeldOut.for_records(target.records_with_target, params)
     # small data keeps its encoded rows in memory too (kept frames mean small, see above)
     with FeatureCache(work_dir, in_memory=kept is not None) as cache:
         encoding = time.perf_counter()
-        _encode(files, schema, fmt, rearrangement, fitted, target, cache, params, progress, kept)
+        _encode(
+            files,
+            schema,
+            fmt,
+            rearrangement,
+            fitted,
+            target,
+            cache,
+            params,
+            progress,
+            kept,
+            held_out,
+        )
         kept = None
         say(
             f"encoded {cache.n_rows:,} records ({cache.nnz:,} non-zero values) into the cache "
             f"({time.perf_counter() - encoding:.2f} s)"
+            + (f"; {held_out.rows:,} held out to choose the regularization" if held_out else "")
         )
-        result = fit_sgd(
-            cache,
-            fitted.n_features,
-            loss_for(model_type.value, target.n_outputs),
-            SGDConfig(
-                max_passes=params.max_passes,
-                shuffle=params.shuffle_type == "auto",
-                l1=params.l1,
-                l2=params.l2,
-                seed=seed,
-            ),
-            target=target.summary(),
-            progress=progress,
-            log=say,
+        result, choice = _fit(
+            cache, held_out, fitted.n_features, model_type, target, params, seed, progress, say
         )
+    if choice is not None:
+        params = params.resolved(l2=choice.chosen_l2)
     say(f"trained in {time.perf_counter() - started:.2f} s, {result.passes} passes")
     return TrainedModel(
         model_type=model_type,
@@ -157,7 +169,76 @@ def train_model(
         passes=result.passes,
         converged=result.converged,
         dropped_features=dropped,
+        regularization=choice.to_json() if choice is not None else None,
     )
+
+
+def _fit(
+    cache: FeatureCache,
+    held_out: _HeldOut | None,
+    n_features: int,
+    model_type: ModelType,
+    target: _TargetReader,
+    params: TrainingParameters,
+    seed: int,
+    progress: ProgressCallback | None,
+    say: LogCallback,
+) -> tuple[SGDResult, RegularizationChoice | None]:
+    """SGD with the caller's amounts, or with the amount and passes chosen on held-out records."""
+    loss = loss_for(model_type.value, target.n_outputs)
+    config = SGDConfig(
+        max_passes=params.max_passes,
+        shuffle=params.shuffle_type == "auto",
+        l1=params.l1,
+        l2=params.l2 or 0.0,
+        seed=seed,
+    )
+    if held_out is None:
+        result = fit_sgd(
+            cache, n_features, loss, config, target=target.summary(), progress=progress, log=say
+        )
+        return result, None
+    started = time.perf_counter()
+    automatic = fit_sgd_automatic(
+        cache,
+        held_out.batches,
+        n_features,
+        loss,
+        config,
+        target=target.summary(),
+        progress=progress,
+        log=say,
+    )
+    automatic.choice.seconds = time.perf_counter() - started
+    return automatic.result, automatic.choice
+
+
+@dataclass
+class _HeldOut:
+    """The records set aside while encoding, to choose the regularization on."""
+
+    fraction: float
+    batches: list[SparseBatch] = field(default_factory=list)
+    position: int = 0
+
+    @classmethod
+    def for_records(cls, records: int, params: TrainingParameters) -> _HeldOut | None:
+        if not params.automatic_regularization:
+            return None
+        return cls(held_out_fraction(records))
+
+    @property
+    def rows(self) -> int:
+        return sum(len(batch) for batch in self.batches)
+
+    def split(self, batch: SparseBatch) -> SparseBatch:
+        """Keep this batch's held-out rows; return the rest, to train on."""
+        mask = held_out_rows(self.position, len(batch), self.fraction)
+        self.position += len(batch)
+        if not mask.any():
+            return batch
+        self.batches.append(batch.take(np.flatnonzero(mask)))
+        return batch.take(np.flatnonzero(~mask))
 
 
 def _parameters(parameters: TrainingParameters | dict[str, str] | None) -> TrainingParameters:
@@ -227,7 +308,7 @@ def _reader(
     )
 
 
-def _fit(
+def _fit_recipe(
     files: Sequence[DataFile],
     schema: Schema,
     fmt: CsvFormat,
@@ -265,8 +346,10 @@ def _encode(
     params: TrainingParameters,
     progress: ProgressCallback | None,
     kept: list[pd.DataFrame] | None = None,
+    held_out: _HeldOut | None = None,
 ) -> None:
-    """Encode every record into the cache, from `kept` frames or a second reading pass."""
+    """Encode every record into the cache (less the `held_out` ones), from `kept` frames or a
+    second reading pass."""
     if kept is not None:
         frames: Iterator[pd.DataFrame] = iter(kept)
     else:
@@ -276,7 +359,7 @@ def _encode(
         frame, y = target.labelled(typed)
         if len(frame):
             batch: SparseBatch = fitted.encode(frame, y)
-            cache.append(batch)
+            cache.append(held_out.split(batch) if held_out is not None else batch)
 
 
 def _fit_size_cap(fitted: Any, n_outputs: int, max_size: int, say: LogCallback) -> tuple[Any, int]:
@@ -362,6 +445,10 @@ class _TargetReader:
         for label, count in zip(labels, counts, strict=True):
             if count:
                 self.counts[label] = self.counts.get(label, 0) + count
+
+    @property
+    def records_with_target(self) -> int:
+        return self.count if self.model_type is ModelType.REGRESSION else sum(self.counts.values())
 
     def finish(self) -> None:
         if self.model_type is ModelType.BINARY:

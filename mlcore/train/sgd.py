@@ -155,7 +155,7 @@ class TargetSummary:
 def summarize_target(chunks: Sequence[SparseBatch], loss: Loss) -> TargetSummary:
     """One pass over the targets (used when the caller has not counted them already)."""
     count, total, squares = 0, 0.0, 0.0
-    n_classes = _n_outputs(loss) if isinstance(loss, MultinomialLoss) else 2
+    n_classes = n_outputs(loss) if isinstance(loss, MultinomialLoss) else 2
     counts = np.zeros(n_classes, dtype=np.int64)
     for chunk in _iterate(chunks):
         y = chunk.y
@@ -208,7 +208,7 @@ def fit_sgd(
         rate = auto_learning_rate(chunks)
         if log is not None:
             log(f"learning rate {rate:.4g} (chosen from the mean values per row)")
-    state = _State.start(n_features, _n_outputs(loss), loss, target, rate)
+    state = _State.start(n_features, n_outputs(loss), loss, target, rate)
     if config.batch_size is None:
         config = replace(config, batch_size=auto_batch_size(chunks))
     rng = np.random.default_rng(config.seed)
@@ -217,7 +217,7 @@ def fit_sgd(
         if pass_k == 2 and config.average and config.l1 == 0:
             state.start_averaging()
         records, total_loss = 0, 0.0
-        for batch in _mini_batches(chunks, config, rng):
+        for batch in mini_batches(chunks, config, rng):
             total_loss += state.step(batch, loss, config)
             records += len(batch)
         mean_loss = total_loss / records * target.std**2 if records else 0.0
@@ -271,7 +271,7 @@ def _converged(history: list[float], tol: float) -> bool:
     return previous - current < tol * max(abs(previous), 1e-12)
 
 
-def _n_outputs(loss: Loss) -> int:
+def n_outputs(loss: Loss) -> int:
     return loss.n_classes if isinstance(loss, MultinomialLoss) else 1
 
 
@@ -292,13 +292,42 @@ class _State:
     since: np.ndarray | None = None
     steps: int = 0
 
+    # side-by-side copies of the model (one per L2 amount of `mlcore.train.regularization`),
+    # each `k` columns wide; every copy sees the same mini-batches
+    copies: int = 1
+    l2_columns: np.ndarray | None = None
+
     @classmethod
     def start(
-        cls, n_features: int, k: int, loss: Loss, target: TargetSummary, rate: float
+        cls,
+        n_features: int,
+        k: int,
+        loss: Loss,
+        target: TargetSummary,
+        rate: float,
+        *,
+        l2_amounts: Sequence[float] | None = None,
     ) -> _State:
-        weights = np.zeros((n_features + 1, k), dtype=np.float64)
-        weights[-1] = _initial_intercept(loss, target, k)
-        return cls(weights, np.zeros_like(weights), target, rate)
+        """A fresh model; with `l2_amounts`, one copy per amount, side by side in the columns."""
+        copies = len(l2_amounts) if l2_amounts is not None else 1
+        weights = np.zeros((n_features + 1, k * copies), dtype=np.float64)
+        weights[-1] = np.tile(_initial_intercept(loss, target, k), copies)
+        l2_columns = None if l2_amounts is None else np.repeat(np.asarray(l2_amounts, float), k)
+        return cls(
+            weights, np.zeros_like(weights), target, rate, copies=copies, l2_columns=l2_columns
+        )
+
+    def keep_copies(self, copies: Sequence[int]) -> None:
+        """Go on with only these copies (by their column position), dropping the others."""
+        k = self.weights.shape[1] // self.copies
+        columns = np.concatenate([np.arange(c * k, (c + 1) * k) for c in copies])
+        self.weights = np.ascontiguousarray(self.weights[:, columns])
+        self.squared_sums = np.ascontiguousarray(self.squared_sums[:, columns])
+        if self.sums is not None:
+            self.sums = np.ascontiguousarray(self.sums[:, columns])
+        if self.l2_columns is not None:
+            self.l2_columns = self.l2_columns[columns]
+        self.copies = len(copies)
 
     def start_averaging(self) -> None:
         self.sums = np.zeros_like(self.weights)
@@ -323,24 +352,28 @@ class _State:
 
     def step(self, batch: SparseBatch, loss: Loss, config: SGDConfig) -> float:
         """One AdaGrad step on a mini-batch; returns the batch's summed loss before the step."""
+        return float(self.step_copies(batch, loss, config).sum())
+
+    def step_copies(self, batch: SparseBatch, loss: Loss, config: SGDConfig) -> np.ndarray:
+        """One AdaGrad step of every copy; returns each copy's summed loss before the step."""
         n_rows = len(batch)
         if self.sums is not None:
             self.steps += 1  # the iterate after this step counts once
         rows = _StepRows.of(batch)
-        margins = rows.margins(self.weights)
-        y = batch.y
-        if isinstance(loss, SquaredLoss):
-            y = (y - self.target.mean) / self.target.std
-        losses, gradient = loss.value_and_gradient(margins, y)
+        losses, gradient = copies_loss(
+            loss, rows.margins(self.weights), scaled_target(batch.y, loss, self.target), self.copies
+        )
         gradient /= n_rows
         touched, coordinate_gradient = scatter_gradient(
             rows.flat_indices, rows.contributions(gradient), batch.n_features
         )
-        if config.l2 > 0:
+        if self.l2_columns is not None:
+            coordinate_gradient += self.l2_columns * self.weights[touched]
+        elif config.l2 > 0:
             coordinate_gradient += config.l2 * self.weights[touched]
         self._adagrad(touched, coordinate_gradient, config)
         self._adagrad_intercept(gradient.sum(axis=0), config)
-        return float(losses.sum())
+        return losses.sum(axis=0)
 
     def _adagrad(self, touched: np.ndarray, gradient: np.ndarray, config: SGDConfig) -> None:
         sums = self.squared_sums[touched] + gradient * gradient
@@ -365,6 +398,30 @@ class _State:
         weights = self.averaged() * target.std
         weights[-1] += target.mean
         return weights
+
+
+def scaled_target(y: np.ndarray, loss: Loss, target: TargetSummary) -> np.ndarray:
+    """The target as SGD sees it: standardised for regression, as it is otherwise."""
+    if isinstance(loss, SquaredLoss):
+        return (y - target.mean) / target.std
+    return y
+
+
+def copies_loss(
+    loss: Loss, margins: np.ndarray, y: np.ndarray, copies: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each copy's per-row loss (n, copies) and the gradient (n, copies * k) of the margins.
+
+    The copies' columns sit side by side, so the margins reshape to one row per (row, copy)
+    without a copy of the data, and the loss sees them as that many rows.
+    """
+    if copies == 1:
+        losses, gradient = loss.value_and_gradient(margins, y)
+        return losses[:, None], gradient
+    n_rows, width = margins.shape
+    stacked = margins.reshape(n_rows * copies, width // copies)
+    losses, gradient = loss.value_and_gradient(stacked, np.repeat(y, copies))
+    return losses.reshape(n_rows, copies), gradient.reshape(n_rows, width)
 
 
 def _initial_intercept(loss: Loss, target: TargetSummary, k: int) -> np.ndarray:
@@ -495,7 +552,7 @@ def _iterate(chunks: Sequence[SparseBatch]) -> Iterator[SparseBatch]:
         yield chunks[position]
 
 
-def _mini_batches(
+def mini_batches(
     chunks: Sequence[SparseBatch], config: SGDConfig, rng: np.random.Generator
 ) -> Iterator[SparseBatch]:
     """Cut the chunks (in pass order, rows shuffled if asked) into `batch_size`-row batches.

@@ -13,13 +13,13 @@ from mlcore.train.cache import FeatureCache
 from mlcore.train.losses import LogisticLoss, MultinomialLoss, SquaredLoss
 from mlcore.train.sgd import (
     SGDConfig,
-    _mini_batches,
     _scatter,
     _StepRows,
     auto_learning_rate,
     concatenate,
     fit_sgd,
     margins_of,
+    mini_batches,
     row_slice,
     scatter_gradient,
 )
@@ -242,11 +242,11 @@ def test_rows_of_different_lengths_take_the_general_path() -> None:
     assert batch.row_width() == 0 and _StepRows.of(batch).row_of is not None
 
 
-def test_shuffled_mini_batches_are_the_shuffled_chunk_cut_in_order() -> None:
+def test_shuffledmini_batches_are_the_shuffled_chunk_cut_in_order() -> None:
     batch = fixed_width_batch(100, 3, 20, seed=5)
     chunks = chunks_of(batch, [30, 70])
     config = SGDConfig(shuffle=True, batch_size=16, seed=4)
-    got = concatenate(list(_mini_batches(chunks, config, np.random.default_rng(4))))
+    got = concatenate(list(mini_batches(chunks, config, np.random.default_rng(4))))
     rng = np.random.default_rng(4)
     order = rng.permutation(2)
     expected = concatenate(

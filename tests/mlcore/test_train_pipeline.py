@@ -64,7 +64,8 @@ def test_parameters_default_to_the_api_values_with_shuffling_on() -> None:
         10,
         "auto",
     )
-    assert (params.l1, params.l2) == (0.0, 1e-6)
+    assert (params.l1, params.l2) == (0.0, None)
+    assert params.automatic_regularization
 
 
 def _wine_file() -> DataFile:
@@ -275,7 +276,7 @@ def test_progress_reports_reading_then_each_pass() -> None:
         CSV,
         model_type="REGRESSION",
         recipe_text=RECIPE,
-        parameters={"sgd.maxPasses": "3"},
+        parameters={"sgd.maxPasses": "3", "sgd.l2RegularizationAmount": "1e-6"},
         progress=lambda *args: calls.append(args),
     )
     passes = [call for call in calls if call[0] > 0]
