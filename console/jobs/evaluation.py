@@ -43,11 +43,29 @@ def evaluate_job(ev: Evaluation, context: JobContext) -> dict[str, Any]:
     )
     metric = next(iter(result["PerformanceMetrics"]["Properties"].items()))
     context.log(f"Scored {result['RecordCount']:,} records: {metric[0]} = {metric[1]}.")
+    kept = explorer_note(result["Details"])
+    if kept:
+        context.log(kept)
     return {
         "performance_metrics": result["PerformanceMetrics"],
         "details": {k: v for k, v in result.items() if k != "PerformanceMetrics"},
         "progress": {"phase": "done", "records": result["TotalRecordCount"]},
     }
+
+
+def explorer_note(details: dict[str, Any]) -> str:
+    """The log's line about the bounded pieces kept for the explorer pages ("" when none)."""
+    if "cell_examples" in details:
+        cells = details["cell_examples"]["cells"]
+        stored = sum(len(records) for records in cells.values())
+        return f"Kept {stored:,} example records for {len(cells):,} confusion-matrix cells."
+    if "sample" in details:
+        sample = details["sample"]
+        return (
+            f"Kept a sample of {len(sample['actual']):,} of {sample['records']:,} predictions "
+            "for the scatter plots."
+        )
+    return ""
 
 
 def with_training_types(evaluation: Schema, training: Schema) -> Schema:
