@@ -158,6 +158,21 @@ def test_every_figure_follows_the_slider_and_agrees_with_the_engine_without_a_re
         page.keyboard.press("ArrowRight")
         assert page.locator("#threshold-number").input_value() == "0.422"
         assert_page_agrees_with_engine(page, counts, 0.422)
+    with session.step("the cut-off line sits on the histogram's axis at the cut-off"):
+        for cutoff in (0.2, 0.8):
+            set_slider(page, cutoff)
+            line = page.locator("#explorer-scores .explorer-overlay line").bounding_box()
+            tick = page.locator("#explorer-scores .xtick text", has_text=f"{cutoff}")
+            box = tick.bounding_box()
+            assert line and box
+            assert abs(line["x"] + line["width"] / 2 - (box["x"] + box["width"] / 2)) < 2
+        dot = page.locator("#explorer-roc .explorer-overlay circle")
+        expect(dot).to_be_visible()
+    with session.step("the page says when the cut-off is not the saved one"):
+        expect(page.locator("#unsaved-note")).to_be_visible()
+        set_slider(page, 0.5)
+        expect(page.locator("#unsaved-note")).to_be_hidden()
+        set_slider(page, 0.422)
     assert session.requested[requests_before:] == [], "a move asked the server for something"
     with session.step("the address follows the cut-off, to share the view"):
         expect(page).to_have_url(re.compile(r"\?threshold=0\.422$"))

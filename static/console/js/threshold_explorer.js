@@ -287,6 +287,7 @@
         percent: document.getElementById("m-percent"),
         save: document.getElementById("save-threshold"),
         saveValue: document.getElementById("save-value"),
+        unsaved: document.getElementById("unsaved-note"),
         counts: {},
         metrics: {},
       };
@@ -328,6 +329,7 @@
       el.heading.textContent = `At the score threshold of ${significant3(t)}`;
       el.save.textContent = `Save score threshold at ${label(t)}`;
       el.saveValue.value = t.toFixed(3);
+      if (el.unsaved) el.unsaved.hidden = Math.abs(t - this.data.saved) < 1e-9;
       el.sentence.textContent = sentence(m);
       el.percent.textContent = `${m.percent_predicted_positive.toFixed(1)}% of the records are predicted "1", ${m.percent_predicted_negative.toFixed(1)}% "0".`;
       for (const name of ["tp", "fn", "fp", "tn"]) if (el.counts[name]) el.counts[name].textContent = integer.format(m[name]);
