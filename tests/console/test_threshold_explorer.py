@@ -213,3 +213,19 @@ def test_the_page_carries_the_engines_curves_for_the_script(
     assert len(data["calibration"]["observed"]) == 10
     assert data["gains"]["percent_records"][-1] == 100.0
     assert data["saved"] == 0.5
+
+
+def test_a_model_that_is_not_binary_has_no_threshold_to_save(
+    owner_client: Client, owner: Any
+) -> None:
+    ev = make_binary_evaluation(owner)
+    MLModel.objects.filter(pk=ev.ml_model_id).update(ml_model_type="MULTICLASS")
+    assert owner_client.post(save_url(ev), {"threshold": "0.77"}).status_code == 404
+
+
+def test_saving_on_a_deleted_model_says_it_was_not_saved(owner_client: Client, owner: Any) -> None:
+    ev = make_binary_evaluation(owner)
+    MLModel.objects.filter(pk=ev.ml_model_id).update(status=Status.DELETED)
+    response = owner_client.post(save_url(ev), {"threshold": "0.77"}, follow=True)
+    assert "The score threshold was not saved" in response.content.decode()
+    assert MLModel.objects.get(pk=ev.ml_model_id).score_threshold == 0.5
