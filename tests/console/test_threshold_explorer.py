@@ -229,3 +229,15 @@ def test_saving_on_a_deleted_model_says_it_was_not_saved(owner_client: Client, o
     response = owner_client.post(save_url(ev), {"threshold": "0.77"}, follow=True)
     assert "The score threshold was not saved" in response.content.decode()
     assert MLModel.objects.get(pk=ev.ml_model_id).score_threshold == 0.5
+
+
+def test_an_evaluation_without_its_roc_curve_still_explores_and_names_what_is_missing(
+    owner_client: Client, owner: Any
+) -> None:
+    ev = make_binary_evaluation(owner, drop=("roc",))
+    response = owner_client.get(detail_url(ev), {"threshold": "0.4"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "lacks the ROC curve" in html and "Run the evaluation again" in html
+    assert explorer_data(html)["threshold"] == 0.4
+    assert 'id="roc"' not in html
