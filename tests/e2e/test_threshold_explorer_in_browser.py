@@ -152,6 +152,12 @@ def test_every_figure_follows_the_slider_and_agrees_with_the_engine_without_a_re
         page.locator("#threshold-number").fill("0.42")
         assert float(page.locator("#threshold-slider").input_value()) == 0.42
         assert_page_agrees_with_engine(page, counts, 0.42)
+    with session.step("a number box outside 0 to 1 says so and moves nothing"):
+        page.locator("#threshold-number").fill("1.5")
+        expect(page.locator("#threshold-problem")).to_have_text("Give a cut-off between 0 and 1.")
+        assert_page_agrees_with_engine(page, counts, 0.42)
+        page.locator("#threshold-number").fill("0.42")
+        expect(page.locator("#threshold-problem")).to_be_hidden()
     with session.step("arrow keys move the slider by 0.001"):
         page.locator("#threshold-slider").focus()
         page.keyboard.press("ArrowRight")

@@ -365,18 +365,29 @@
     wireControls() {
       const el = this.el;
       el.slider.addEventListener("input", () => this.setThreshold(el.slider.value, { source: el.slider }));
+      const inRange = (text, high) => text.trim() !== "" && Number(text) >= 0 && Number(text) <= high;
+      const problem = document.getElementById("threshold-problem");
+      const say = (text) => {
+        problem.textContent = text;
+        problem.hidden = !text;
+      };
       el.number.addEventListener("input", () => {
-        const v = Number(el.number.value);
-        if (el.number.value !== "" && v >= 0 && v <= 1) this.setThreshold(v, { source: el.number });
+        if (!inRange(el.number.value, 1)) return say("Give a cut-off between 0 and 1.");
+        say("");
+        this.setThreshold(Number(el.number.value), { source: el.number });
       });
       document.getElementById("threshold-form").addEventListener("submit", (event) => {
         event.preventDefault();
-        this.setThreshold(el.number.value);
+        if (!inRange(el.number.value, 1)) return say("Give a cut-off between 0 and 1.");
+        say("");
+        this.setThreshold(Number(el.number.value));
       });
+      el.slider.addEventListener("input", () => say(""));
       document.getElementById("top-apply").addEventListener("click", () => {
-        const percent = Number(document.getElementById("top-percent").value);
-        if (!(percent >= 0 && percent <= 100)) return;
-        this.setThreshold(topPercentThreshold(this.grid, percent));
+        const text = document.getElementById("top-percent").value;
+        if (!inRange(text, 100)) return say("Give a share of records between 0 and 100 %.");
+        say("");
+        this.setThreshold(topPercentThreshold(this.grid, Number(text)));
       });
       document.getElementById("goal-find").addEventListener("click", () => this.findGoal());
       for (const id of ["cost-fp", "cost-fn", "gain-tp", "gain-tn"]) {
