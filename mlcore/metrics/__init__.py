@@ -3,8 +3,10 @@
 * `binary`: `binary_auc` (exact, ties), `roc_curve`, `score_histograms`, `score_counts`,
   `threshold_metrics`, `threshold_table`, `threshold_metrics_from_counts`, `binary_details`.
 * `multiclass`: `macro_f1`, `per_class_metrics`, `confusion_matrix`, `aml_confusion_matrix`
-  (top 9 + "others"), `predicted_labels`, `multiclass_details`.
-* `regression`: `rmse`, `mean_absolute_error`, `residual_histogram`, `regression_details`.
+  (top 9 + "others"), `predicted_labels`, `multiclass_details`, `CellExamples` (the first 20
+  records of each confusion-matrix cell, kept while streaming).
+* `regression`: `rmse`, `mean_absolute_error`, `r_squared`, `residual_histogram`,
+  `regression_details`, `ReservoirSample` (at most 5,000 (actual, predicted) pairs, seeded).
 * `baselines`: `baseline_binary_auc`, `baseline_multiclass_f1`, `baseline_regression_rmse`.
 * `alerts`: `evaluation_alerts` and the distribution helpers.
 
@@ -36,6 +38,7 @@ from mlcore.metrics.binary import (
     threshold_table,
 )
 from mlcore.metrics.multiclass import (
+    CellExamples,
     ConfusionMatrix,
     aml_confusion_matrix,
     confusion_matrix,
@@ -45,14 +48,18 @@ from mlcore.metrics.multiclass import (
     predicted_labels,
 )
 from mlcore.metrics.regression import (
+    ReservoirSample,
     mean_absolute_error,
+    r_squared,
     regression_details,
     residual_histogram,
     rmse,
 )
 
 __all__ = [
+    "CellExamples",
     "ConfusionMatrix",
+    "ReservoirSample",
     "aml_confusion_matrix",
     "baseline_binary_auc",
     "baseline_multiclass_f1",
@@ -69,6 +76,7 @@ __all__ = [
     "numeric_distribution",
     "per_class_metrics",
     "predicted_labels",
+    "r_squared",
     "regression_details",
     "residual_histogram",
     "rmse",

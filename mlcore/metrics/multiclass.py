@@ -253,10 +253,11 @@ def multiclass_details(true: npt.ArrayLike, predicted: npt.ArrayLike) -> dict[st
 # --- example records per confusion-matrix cell ---------------------------------------------------
 
 MAX_CELL_EXAMPLES = 20
-# (true, predicted) pairs followed while streaming. k classes make at most k * k pairs; past this
-# many (a model of 70+ classes) new pairs keep no examples, so memory stays bounded whatever the
-# data; the result says so.
-MAX_TRACKED_PAIRS = 5_000
+# (true, predicted) pairs followed while streaming: at most 20,000 records of about 1 kB in memory.
+# k classes make at most k * k pairs, so every pair of up to 31 classes is followed; past this many
+# pairs the new ones keep no examples (the pairs of frequent classes come early), and the result
+# says it is incomplete.
+MAX_TRACKED_PAIRS = 1_000
 MAX_EXAMPLE_INPUTS = 4
 
 
