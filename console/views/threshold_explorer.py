@@ -76,7 +76,8 @@ def plain_sentence(metrics: dict[str, Any]) -> str:
     n = metrics["tp"] + metrics["tn"] + metrics["fp"] + metrics["fn"]
     if not n:
         return "No evaluation record to count."
-    correct = round(100 * (metrics["tp"] + metrics["tn"]) / n)
+    # halves round up, as the page's Math.round does (Python's round would go to even)
+    correct = math.floor(100 * (metrics["tp"] + metrics["tn"]) / n + 0.5)
     fp, fn = metrics["fp"], metrics["fn"]
     return (
         f"{correct} % correct, {100 - correct} % incorrect, "

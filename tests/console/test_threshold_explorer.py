@@ -5,6 +5,7 @@ through `update_ml_model` behind login, CSRF and ownership; an old evaluation st
 from __future__ import annotations
 
 import json
+import math
 import re
 from datetime import timedelta
 from typing import Any
@@ -17,6 +18,7 @@ from django.utils import timezone
 
 from console.models import DataSource, Evaluation, MLModel, Status
 from console.services.ml_models import update_ml_model
+from console.views.threshold_explorer import plain_sentence
 from mlcore.metrics.binary import binary_details, threshold_metrics_from_counts
 
 pytestmark = pytest.mark.django_db
@@ -87,7 +89,7 @@ def test_the_threshold_in_the_address_sets_the_figures_the_server_renders(
         assert f"<strong>{expected[name]:,}</strong>" in html
     assert f"<dd>{expected['precision']:.3f}</dd>" in html
     n = 1000
-    correct = round(100 * (expected["tp"] + expected["tn"]) / n)
+    correct = math.floor(100 * (expected["tp"] + expected["tn"]) / n + 0.5)
     assert f"{correct} % correct, {100 - correct} % incorrect" in html
     assert "Save score threshold at 0.63" in html
     assert "This cut-off is not saved: the model still uses 0.5" in html
@@ -241,3 +243,11 @@ def test_an_evaluation_without_its_roc_curve_still_explores_and_names_what_is_mi
     assert "lacks the ROC curve" in html and "Run the evaluation again" in html
     assert explorer_data(html)["threshold"] == 0.4
     assert 'id="roc"' not in html
+
+
+def test_the_plain_sentence_rounds_a_half_percent_up_as_the_page_does() -> None:
+    # 165 of 200 correct is 82.5 %: Python's round() would say 82, the page's Math.round 83
+    metrics = {"tp": 100, "tn": 65, "fp": 20, "fn": 15}
+    assert plain_sentence(metrics) == (
+        "83 % correct, 17 % incorrect, 20 false positives, 15 false negatives"
+    )

@@ -8,6 +8,7 @@ with it does not depend on how the job made it, and no worker is needed.
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -107,7 +108,7 @@ def assert_page_agrees_with_engine(page: Any, counts: dict[str, Any], threshold:
             assert abs(float(figures[name]) - expected[name]) <= 0.0005, (threshold, name)
     assert figures["percent"].startswith(f"{expected['percent_predicted_positive']:.1f}%")
     n = expected["tp"] + expected["tn"] + expected["fp"] + expected["fn"]
-    correct = round(100 * (expected["tp"] + expected["tn"]) / n)
+    correct = math.floor(100 * (expected["tp"] + expected["tn"]) / n + 0.5)
     assert figures["sentence"].startswith(f"{correct} % correct, {100 - correct} % incorrect, ")
     assert f"{expected['fp']:,} false positive" in figures["sentence"]
     assert f"{expected['fn']:,} false negative" in figures["sentence"]
