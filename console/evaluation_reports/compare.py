@@ -22,6 +22,7 @@ from console.models import Evaluation, Status
 Figure = dict[str, Any]
 
 MIN_COMPARED, MAX_COMPARED = 2, 6
+CHOICES_SHOWN = 100  # the picker lists the newest this many
 MAX_F1_CLASSES = 30  # beyond this many classes the grouped bars stop being readable
 # one colour per evaluation, distinguishable for the common colour-vision deficiencies
 PALETTE = ("#0073bb", "#ec7211", "#1d8102", "#8c4fff", "#d13212", "#16191f")
@@ -60,11 +61,37 @@ def check_count(ids: Sequence[str]) -> None:
 
 
 def comparable_ids(evaluations: Iterable[Evaluation]) -> list[str]:
-    """A model page's "compare" link: its completed evaluations, the latest six."""
+    """A model page's "compare" link: its completed evaluations, the latest six (with only one,
+    the comparison page offers the others to pick from)."""
     done = [ev for ev in evaluations if ev.status == Status.COMPLETED and ev.details]
     done.sort(key=lambda ev: ev.created_at, reverse=True)
-    ids = [ev.entity_id for ev in done[:MAX_COMPARED]]
-    return ids if len(ids) >= MIN_COMPARED else []
+    return [ev.entity_id for ev in done[:MAX_COMPARED]]
+
+
+@dataclass
+class Choice:
+    ev: Evaluation
+    verdict: Verdict | None
+    chosen: bool
+
+
+def choices(owner: Any, chosen: Sequence[Evaluation], limit: int = CHOICES_SHOWN) -> list[Choice]:
+    """What the picker offers: the owner's completed evaluations, newest first, of the chosen
+    evaluations' model type (of any type when none is chosen yet); the chosen ones first."""
+    query = (
+        Evaluation.objects.filter(owner=owner, status=Status.COMPLETED)
+        .exclude(details=None)
+        .select_related("ml_model")
+        .order_by("-created_at")
+    )
+    if chosen:
+        query = query.filter(ml_model__ml_model_type=chosen[0].ml_model.ml_model_type)
+    chosen_ids = [ev.entity_id for ev in chosen]
+    others = [ev for ev in query[:limit] if ev.entity_id not in chosen_ids]
+    return [
+        Choice(ev, verdict_of(ev.performance_metrics, ev.details), ev.entity_id in chosen_ids)
+        for ev in [*chosen, *others]
+    ]
 
 
 @dataclass

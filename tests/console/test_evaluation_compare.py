@@ -135,14 +135,47 @@ def test_mixed_model_types_are_refused_with_a_clear_message(
     assert "fig-compare" not in html
 
 
-@pytest.mark.parametrize("count", [0, 1, 7])
-def test_fewer_than_two_or_more_than_six_evaluations_are_refused(
-    owner_client: Client, owner: Any, count: int
-) -> None:
-    ids = [completed_evaluation(owner, "BINARY", 20 + n).entity_id for n in range(count)]
+def test_more_than_six_evaluations_are_refused(owner_client: Client, owner: Any) -> None:
+    ids = [completed_evaluation(owner, "BINARY", 20 + n).entity_id for n in range(7)]
     response = compare(owner_client, *ids)
     assert response.status_code == 400
-    assert f"Choose 2 to 6 evaluations to compare; {count} w" in response.content.decode()
+    assert "Choose 2 to 6 evaluations to compare; 7 were given." in response.content.decode()
+
+
+def test_one_evaluation_opens_a_picker_of_the_others_of_its_model_type(
+    owner_client: Client, owner: Any, stranger: Any
+) -> None:
+    chosen = completed_evaluation(owner, "BINARY", 20)
+    other = completed_evaluation(owner, "BINARY", 21)
+    regression = completed_evaluation(owner, "REGRESSION", 22)
+    running = completed_evaluation(owner, "BINARY", 23)
+    Evaluation.objects.filter(pk=running.pk).update(status=Status.INPROGRESS)
+    theirs = completed_evaluation(stranger, "BINARY", 24)
+
+    response = compare(owner_client, chosen.entity_id)
+    assert response.status_code == 200
+    html = response.content.decode()
+    boxes = re.findall(r'<input type="checkbox" name="ids" value="([^"]+)"[^>]*?( checked)?>', html)
+    assert boxes == [(chosen.entity_id, " checked"), (other.entity_id, "")]
+    assert regression.entity_id not in html and running.entity_id not in html
+    assert theirs.entity_id not in html
+    # the picker is a plain GET form: its repeated ids are a comparison
+    assert (
+        owner_client.get(
+            reverse("console:evaluation-compare"), {"ids": [chosen.entity_id, other.entity_id]}
+        ).status_code
+        == 200
+    )
+
+
+def test_no_evaluation_at_all_opens_the_picker_of_every_type(
+    owner_client: Client, owner: Any
+) -> None:
+    binary = completed_evaluation(owner, "BINARY", 25)
+    regression = completed_evaluation(owner, "REGRESSION", 26)
+    html = compare(owner_client).content.decode()
+    assert 'id="compare-choices"' in html
+    assert binary.entity_id in html and regression.entity_id in html
 
 
 def test_an_evaluation_still_running_cannot_be_compared(owner_client: Client, owner: Any) -> None:
@@ -165,6 +198,7 @@ def test_a_stranger_gets_404_for_someone_elses_evaluations(
     mixed = compare(client, mine[0].entity_id, theirs[0].entity_id)
     assert mixed.status_code == 404
     assert theirs[0].ml_model.entity_id not in mixed.content.decode()
+    assert compare(client, theirs[0].entity_id).status_code == 404  # the picker too
 
 
 def test_an_anonymous_visitor_is_sent_to_sign_in(client: Client, owner: Any) -> None:
@@ -197,7 +231,7 @@ def test_a_model_page_links_to_the_comparison_of_its_evaluations(
     html = owner_client.get(
         reverse("console:mlmodel-detail", args=[first.ml_model.entity_id])
     ).content.decode()
-    link = re.search(r'id="compare-evaluations" href="([^"]+)"', html)
+    link = re.search(r'id="compare-evaluations" href="([^"]+)">Compare these evaluations<', html)
     assert link and set(link.group(1).split("ids=")[1].split(",")) == {
         first.entity_id,
         again.entity_id,
@@ -205,12 +239,11 @@ def test_a_model_page_links_to_the_comparison_of_its_evaluations(
     assert owner_client.get(link.group(1)).status_code == 200
 
 
-def test_a_model_with_one_evaluation_points_to_the_dashboard_to_compare(
-    owner_client: Client, owner: Any
-) -> None:
+def test_a_model_with_one_evaluation_links_to_the_picker(owner_client: Client, owner: Any) -> None:
     ev = completed_evaluation(owner, "BINARY", 70)
     html = owner_client.get(
         reverse("console:mlmodel-detail", args=[ev.ml_model.entity_id])
     ).content.decode()
-    assert 'id="compare-evaluations"' not in html
-    assert 'id="compare-elsewhere"' in html
+    link = re.search(r'id="compare-evaluations" href="([^"]+)">([^<]+)<', html)
+    assert link and link.group(1).endswith(f"?ids={ev.entity_id}")
+    assert link.group(2) == "Compare with other evaluations"

@@ -74,6 +74,19 @@ def test_three_models_evaluations_are_selected_on_the_dashboard_and_compared(
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 1024, f"the page is {width}px wide at a 1024px window"
 
+    with session.step("one evaluation selected: pick a second one on the comparison page"):
+        page.goto(session.url("/?type=evaluation"))
+        page.get_by_label(f"Select {evaluations[0].display_name}").check()
+        page.locator("#compare-selected").click()
+        choices = page.locator("#compare-choices input[name=ids]")
+        expect(choices).to_have_count(3)  # the binary ones: the regression one is not offered
+        expect(page.locator(f"#choose-{evaluations[0].entity_id}")).to_be_checked()
+        page.locator(f"#choose-{evaluations[1].entity_id}").check()
+        page.locator("#compare-chosen").click()
+        expect(page.locator("#compare-figure .js-plotly-plot .scatterlayer .trace")).to_have_count(
+            3
+        )
+
     assert session.js_errors == [], "the pages logged JavaScript errors"
     assert session.foreign_requests() == []
 

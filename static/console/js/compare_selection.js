@@ -1,5 +1,6 @@
 // The dashboard's "Compare evaluations": opens /evaluations/compare/?ids=... with the selected
-// evaluations (2 to 6; the page itself refuses mixed model types), or says what to select.
+// evaluations (up to 6; the page itself refuses mixed model types, and with one selected offers
+// the others of its type to pick from), or says what to select.
 "use strict";
 (() => {
   const MIN = 2, MAX = 6;
@@ -23,9 +24,10 @@
       const evaluations = values.filter((v) => v.startsWith("evaluation:")).map((v) => v.slice("evaluation:".length));
       if (evaluations.length !== values.length) {
         say("Only evaluations can be compared: unselect the other objects.");
-      } else if (evaluations.length < MIN || evaluations.length > MAX) {
+      } else if (evaluations.length === 0 || evaluations.length > MAX) {
         say(`Select ${MIN} to ${MAX} evaluations to compare (${evaluations.length} selected).`);
       } else {
+        // one evaluation opens the page's picker of the others of its model type
         say("");
         window.location.assign(`${button.dataset.url}?ids=${evaluations.map(encodeURIComponent).join(",")}`);
       }
