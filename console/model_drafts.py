@@ -46,7 +46,12 @@ STEP_LABELS = {
     "evaluation": "Evaluation",
     "review": "Review",
 }
-REGULARIZATION_LABELS = {"none": "None", "l1": "L1", "l2": "L2"}
+REGULARIZATION_LABELS = {
+    "auto": "Automatic (L2 chosen on held-out records)",
+    "none": "None",
+    "l1": "L1",
+    "l2": "L2",
+}
 EVALUATION_LABELS = {
     "sequential": "Split the datasource sequentially",
     "random": "Split the datasource randomly",
@@ -74,8 +79,8 @@ class ModelDraft:
     max_size_mb: int = 100
     max_passes: int = 10
     shuffle_type: str = "auto"
-    regularization_type: str = "l2"
-    regularization_amount: str = "1e-6"
+    regularization_type: str = "auto"
+    regularization_amount: str = ""
     evaluation: str = "sequential"  # a key of EVALUATION_LABELS
     train_percent: int = 70
     random_seed: str = field(default_factory=new_random_seed)
@@ -130,12 +135,18 @@ class ModelDraft:
 
     @property
     def parameters(self) -> dict[str, str]:
-        """AML's parameter map for the advanced settings (both amounts, since they exclude)."""
+        """AML's parameter map for the advanced settings (both amounts, since they exclude;
+        neither when the trainer is to choose)."""
         amount = self.regularization_amount
-        return {
+        parameters = {
             "sgd.maxMLModelSizeInBytes": str(self.max_size_mb * MEBIBYTE),
             "sgd.maxPasses": str(self.max_passes),
             "sgd.shuffleType": self.shuffle_type,
+        }
+        if self.regularization_type == "auto":
+            return parameters
+        return {
+            **parameters,
             "sgd.l1RegularizationAmount": amount if self.regularization_type == "l1" else "0",
             "sgd.l2RegularizationAmount": amount if self.regularization_type == "l2" else "0",
         }
@@ -186,7 +197,7 @@ class ModelDraft:
         label = REGULARIZATION_LABELS[self.regularization_type]
         return (
             label
-            if self.regularization_type == "none"
+            if self.regularization_type in ("none", "auto")
             else f"{label}, amount {self.regularization_amount}"
         )
 

@@ -256,6 +256,7 @@ def train_summary(model: Any, out: str) -> dict[str, Any]:
         "classes": model.classes,
         "parameters": model.parameters.to_aml(),
         "lossHistory": model.history,
+        "regularization": model.regularization,
     }
 
 

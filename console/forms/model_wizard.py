@@ -140,7 +140,12 @@ class RecipeForm(forms.Form):
 
 class AdvancedForm(forms.Form):
     SHUFFLE = [("auto", "Auto"), ("none", "None")]
-    REGULARIZATION = [("none", "None"), ("l1", "L1"), ("l2", "L2")]
+    REGULARIZATION = [
+        ("auto", "Automatic: the amount that does best on held-out records"),
+        ("none", "None"),
+        ("l1", "L1"),
+        ("l2", "L2"),
+    ]
     # Which form field a ParameterError's key belongs to.
     FIELD_FOR_KEY = {
         "sgd.maxMLModelSizeInBytes": "max_size_mb",
@@ -167,7 +172,7 @@ class AdvancedForm(forms.Form):
     regularization_amount = forms.CharField(
         label="Regularization amount",
         required=False,
-        help_text=f"L2: default {DEFAULT_L2}, good range 1e-2 to 1e-6. "
+        help_text=f"L2: AML's default was {DEFAULT_L2}, good range 1e-2 to 1e-6. "
         f"L1: suggested {SUGGESTED_L1}, good range 1e-4 to 1e-8.",
     )
 
@@ -193,6 +198,8 @@ class AdvancedForm(forms.Form):
         amount = (cleaned.get("regularization_amount") or "").strip()
         if kind == "none":
             cleaned["regularization_amount"] = "0"
+        elif kind == "auto":
+            cleaned["regularization_amount"] = ""
         elif kind and not amount:
             self.add_error("regularization_amount", f"Enter the {kind.upper()} amount.")
         if not self.errors:

@@ -52,7 +52,7 @@ def train_job(ml: MLModel, context: JobContext) -> dict[str, Any]:
         "artifact_key": key,
         "size_in_bytes": model.size_in_bytes,
         "recipe": recipe,
-        "training_parameters": parameters.to_aml(),
+        "training_choice": model.regularization or {},
         "insights": model_insights(model),
         "progress": {
             "phase": "done",

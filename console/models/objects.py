@@ -71,6 +71,8 @@ class MLModel(AMLObject):
     ml_model_type = models.CharField(max_length=16, choices=ModelType.choices)
     algorithm = models.CharField(max_length=16, default="sgd")
     training_parameters = models.JSONField(default=dict, blank=True)
+    #: what the trainer chose where the parameters left it to (`RegularizationChoice.to_json()`)
+    training_choice = models.JSONField(default=dict, blank=True)
     recipe = models.TextField(blank=True)
     score_threshold = models.FloatField(default=0.5)
     score_threshold_last_updated_at = models.DateTimeField(null=True, blank=True)

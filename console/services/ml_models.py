@@ -20,13 +20,9 @@ from .datasources import create_data_source_from_s3, data_location_of
 from .errors import IdempotentParameterMismatch, InvalidInput
 
 MODEL_TYPES = ("BINARY", "MULTICLASS", "REGRESSION")
-# What the console's wizard used (the API's own defaults are the trainer's: no shuffling, 32 MiB).
-CONSOLE_DEFAULT_PARAMETERS = {
-    "sgd.maxMLModelSizeInBytes": "104857600",
-    "sgd.maxPasses": "10",
-    "sgd.shuffleType": "auto",
-    "sgd.l2RegularizationAmount": "1e-6",
-}
+# What the console's Default path sends: the trainer's defaults (shuffling on, 10 passes, L2
+# chosen on held-out records) but for the model size cap, where AML's console said 100 MiB.
+CONSOLE_DEFAULT_PARAMETERS = {"sgd.maxMLModelSizeInBytes": "104857600"}
 
 
 def create_ml_model(

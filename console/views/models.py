@@ -18,6 +18,7 @@ from console.model_charts import (
 )
 from console.models import DataSource, MLModel, Status
 from console.services.ml_models import delete_ml_model
+from console.training_choice import KEY_L2, effective_parameters, training_choice
 
 from .objects import (
     change_tags_and_return,
@@ -105,7 +106,11 @@ def _render_detail(
     context = {
         **_progress_context(ml),
         "ds": ds,
-        "parameters": sorted((ml.training_parameters or {}).items()),
+        "parameters": sorted(
+            effective_parameters(ml.training_parameters, ml.training_choice).items()
+        ),
+        "choice": training_choice(ml.training_choice),
+        "automatic_l2": (ml.training_parameters or {}).get(KEY_L2) == "auto",
         **_evaluations_context(ml),
         "insights": build_model_insights(
             ml.insights,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from console.model_drafts import ModelDraft
+from console.services.ml_models import CONSOLE_DEFAULT_PARAMETERS
 from mlcore.cli import build_parser, load_parameters
 from mlcore.train.parameters import TrainingParameters
 
@@ -23,6 +24,9 @@ def test_the_console_the_command_line_and_the_api_train_with_the_same_defaults()
     api = TrainingParameters.from_aml({}).to_aml()
     assert _without_size(console) == _without_size(command_line) == _without_size(api)
     assert api["sgd.shuffleType"] == "auto"
+    assert api["sgd.l2RegularizationAmount"] == "auto"  # chosen by the trainer
+    default_path = TrainingParameters.from_aml(CONSOLE_DEFAULT_PARAMETERS, console=True).to_aml()
+    assert _without_size(default_path) == _without_size(api)
     assert console[SIZE] == "104857600" and api[SIZE] == command_line[SIZE] == "33554432"
 
 

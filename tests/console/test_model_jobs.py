@@ -100,6 +100,46 @@ def test_a_regression_model_beats_the_mean_on_wine_quality(
     assert rmse < baseline
 
 
+def test_the_default_path_leaves_l2_to_the_trainer_and_keeps_its_choice(
+    owner: Any, owner_client: Any, shared_data: Path, enqueued: list[Any]
+) -> None:
+    source = wine_quality_data_source(owner, shared_data)
+    created = create_ml_model_with_evaluation(owner, data_source_id=source.entity_id)
+    run_all(enqueued)
+
+    ml = MLModel.objects.get(pk=created.ml_model.pk)
+    assert ml.status == Status.COMPLETED, ml.message
+    assert ml.training_parameters["sgd.l2RegularizationAmount"] == "auto"  # as asked
+    choice = ml.training_choice
+    assert choice["l2"] in choice["amounts"] and 1 <= choice["passes"] <= 10
+    with default_storage.open(ml.artifact_key, "rb") as stream:
+        assert load_model(stream).parameters.l2 == choice["l2"]
+    page = owner_client.get(f"/models/{ml.entity_id}/").content.decode()
+    assert f"<strong>L2 {choice['l2']:g}</strong>" in page
+    assert "(chosen automatically)" in page and 'id="regularization-table"' in page
+    assert f"<td><code>sgd.l2RegularizationAmount</code></td><td>{choice['l2']!r}" in page
+    assert "automatic regularization: L2" in ml.log
+
+
+def test_an_explicit_l2_is_trained_as_given_without_a_choice(
+    owner: Any, owner_client: Any, shared_data: Path, enqueued: list[Any]
+) -> None:
+    source = wine_quality_data_source(owner, shared_data)
+    created = create_ml_model_with_evaluation(
+        owner,
+        data_source_id=source.entity_id,
+        parameters={"sgd.l2RegularizationAmount": "0.01"},
+    )
+    run_all(enqueued)
+
+    ml = MLModel.objects.get(pk=created.ml_model.pk)
+    assert ml.status == Status.COMPLETED, ml.message
+    assert ml.training_choice == {}
+    assert ml.training_parameters["sgd.l2RegularizationAmount"] == "0.01"
+    page = owner_client.get(f"/models/{ml.entity_id}/").content.decode()
+    assert 'id="regularization-table"' not in page and "(chosen automatically)" not in page
+
+
 def test_a_model_waits_for_its_datasource_and_fails_when_it_fails(
     owner: Any, settings: Any, enqueued: list[Any]
 ) -> None:

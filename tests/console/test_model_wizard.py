@@ -417,6 +417,25 @@ def test_it_never_sends_l1_and_l2_together(owner_client: Client, banking: DataSo
     assert float(ml.training_parameters["sgd.l2RegularizationAmount"]) == 0.0
 
 
+def test_the_advanced_step_leaves_the_amount_to_the_trainer_by_default(
+    owner_client: Client, banking: DataSource
+) -> None:
+    token = start(owner_client, banking)
+    go(owner_client, token, "settings", {"mode": "custom"}, "recipe")
+    go(owner_client, token, "recipe", {"recipe": ""}, "advanced")
+    page = owner_client.get(step_url("advanced", token)).content.decode()
+    checked = re.findall(r'<input[^>]*name="regularization_type"[^>]*checked[^>]*>', page)
+    assert len(checked) == 1 and 'value="auto"' in checked[0]
+    automatic = {**ADVANCED_DEFAULTS, "regularization_type": "auto", "regularization_amount": ""}
+    go(owner_client, token, "advanced", automatic, "evaluation")
+    go(owner_client, token, "evaluation", {"evaluation": "none"}, "review")
+    review = owner_client.get(step_url("review", token)).content.decode()
+    assert "Automatic (L2 chosen on held-out records)" in review
+    ml = create(owner_client, token)
+    assert ml.training_parameters["sgd.l2RegularizationAmount"] == "auto"
+    assert float(ml.training_parameters["sgd.l1RegularizationAmount"]) == 0.0
+
+
 # --------------------------------------------------------------------------- choosing the datasource
 
 
