@@ -146,6 +146,10 @@ class Comparison:
     def ids(self) -> str:
         return ",".join(column.ev.entity_id for column in self.columns)
 
+    @property
+    def recipes_all_same(self) -> bool:
+        return all(diff.same_as_first for diff in self.recipes)
+
 
 def build_comparison(evaluations: Sequence[Evaluation]) -> Comparison:
     check_count([ev.entity_id for ev in evaluations])

@@ -112,6 +112,16 @@ def test_training_parameters_and_recipes_that_differ_are_shown(
     assert "+    &quot;quantile_bin(NUMERIC_VARS,50)&quot;" in recipes
 
 
+def test_models_with_one_recipe_say_so_once(owner_client: Client, owner: Any) -> None:
+    a, b, c = (
+        completed_evaluation(owner, "BINARY", n, recipe=json.dumps(RECIPE)) for n in (15, 16, 17)
+    )
+    html = compare(owner_client, a.entity_id, b.entity_id, c.entity_id).content.decode()
+    recipes = html.split('id="compare-recipes"')[1]
+    assert "All 3 models use the same recipe." in recipes
+    assert "Same recipe as" not in recipes
+
+
 def test_the_comparison_address_is_shareable_and_takes_repeated_ids_too(
     owner_client: Client, owner: Any
 ) -> None:
