@@ -259,6 +259,7 @@ MAX_CELL_EXAMPLES = 20
 # says it is incomplete.
 MAX_TRACKED_PAIRS = 1_000
 MAX_EXAMPLE_INPUTS = 4
+MAX_EXAMPLE_TEXT = 80  # characters of a text value or row id kept per example
 
 
 @dataclass
@@ -382,9 +383,15 @@ def _example(
 
 
 def _plain(value: Any) -> Any:
-    """A JSON-ready input value: numbers as floats (NaN, a missing value, as None), else text."""
+    """A JSON-ready input value: numbers as floats (NaN, a missing value, as None), else text
+    cut to `MAX_EXAMPLE_TEXT` characters (a TEXT attribute may hold pages per record).
+
+    >>> _plain(float("nan")) is None, _plain("x" * 100)[-3:], len(_plain("x" * 100))
+    (True, 'xx…', 80)
+    """
     if isinstance(value, (float, np.floating)):
         return None if np.isnan(value) else round(float(value), 6)
     if isinstance(value, (int, np.integer)):
         return int(value)
-    return str(value)
+    text = str(value)
+    return text if len(text) <= MAX_EXAMPLE_TEXT else text[: MAX_EXAMPLE_TEXT - 1] + "…"

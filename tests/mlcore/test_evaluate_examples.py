@@ -137,6 +137,22 @@ def test_examples_stay_bounded_when_there_are_more_pairs_than_it_follows() -> No
     assert examples.for_matrix({"labels": ["a", "b", "c"]})["incomplete"] is True
 
 
+def test_long_text_inputs_are_cut_so_that_the_examples_stay_small(
+    memory_file: MemoryFile,
+) -> None:
+    schema = Schema(
+        [Attribute("review", AttributeType.TEXT), Attribute("guess", C), Attribute("y", C)],
+        target="y",
+    )
+    model = FakeModel("MULTICLASS", schema, classes=["a", "b"])
+    text = "review,guess,y\n" + "".join(f"{'word ' * 400},a,{'ab'[n % 2]}\n" for n in range(50))
+    result = evaluate_model(model, [memory_file(text)], schema, CsvFormat(), scorer=guess_scorer)
+    cells = result["Details"]["cell_examples"]["cells"]
+    reviews = [record["inputs"][0] for records in cells.values() for record in records]
+    assert len(reviews) == 40 and all(len(review) == 80 for review in reviews)
+    assert len(json.dumps(cells)) < 20_000
+
+
 def test_the_regression_sample_keeps_every_record_when_there_are_few(
     memory_file: MemoryFile,
 ) -> None:

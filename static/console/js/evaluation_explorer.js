@@ -89,7 +89,13 @@
         ? "No example was kept for this cell."
         : "No record of this class was predicted as this class.";
     panel.append(title, summary);
-    if (records.length) panel.append(examplesTable(examples, records));
+    if (records.length) {
+      // many inputs may not fit a narrow window: the table scrolls, not the page
+      const scroll = document.createElement("div");
+      scroll.className = "table-scroll";
+      scroll.append(examplesTable(examples, records));
+      panel.append(scroll);
+    }
     panel.hidden = false;
   }
 
