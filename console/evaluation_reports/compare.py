@@ -52,8 +52,8 @@ def parse_ids(values: Iterable[str]) -> list[str]:
     return seen
 
 
-def check_count(ids: Sequence[str]) -> None:
-    if not MIN_COMPARED <= len(ids) <= MAX_COMPARED:
+def check_count(ids: Sequence[str], least: int = MIN_COMPARED) -> None:
+    if not least <= len(ids) <= MAX_COMPARED:
         raise NotComparable(
             f"Choose {MIN_COMPARED} to {MAX_COMPARED} evaluations to compare; "
             f"{len(ids)} {'was' if len(ids) == 1 else 'were'} given."

@@ -17,6 +17,7 @@ from console.evaluation_reports.compare import (
     MIN_COMPARED,
     NotComparable,
     build_comparison,
+    check_count,
     choices,
     parse_ids,
 )
@@ -31,11 +32,12 @@ TEMPLATE = "console/evaluations/compare.html"
 def evaluation_compare(request: HttpRequest) -> HttpResponse:
     """The comparison; with fewer than two ids, a picker of evaluations to compare with."""
     ids = parse_ids(request.GET.getlist("ids"))
-    evaluations = [owned_or_404(Evaluation, request, entity_id) for entity_id in ids]
-    if len(evaluations) < MIN_COMPARED:
-        context = {"choices": choices(request.user, evaluations), "min": MIN_COMPARED}
-        return render(request, TEMPLATE, {**context, "max": MAX_COMPARED})
     try:
+        check_count(ids, least=0)  # before any lookup: an address may carry thousands of ids
+        evaluations = [owned_or_404(Evaluation, request, entity_id) for entity_id in ids]
+        if len(evaluations) < MIN_COMPARED:
+            context = {"choices": choices(request.user, evaluations), "min": MIN_COMPARED}
+            return render(request, TEMPLATE, {**context, "max": MAX_COMPARED})
         comparison = build_comparison(evaluations)
     except NotComparable as exc:
         return render(request, TEMPLATE, {"error": exc.message, "ids": ids}, status=400)

@@ -152,6 +152,16 @@ def test_more_than_six_evaluations_are_refused(owner_client: Client, owner: Any)
     assert "Choose 2 to 6 evaluations to compare; 7 were given." in response.content.decode()
 
 
+def test_an_address_with_a_thousand_ids_is_refused_before_any_lookup(
+    owner_client: Client, django_assert_max_num_queries: Any
+) -> None:
+    ids = [f"ev-Missing{n:06d}" for n in range(1000)]
+    with django_assert_max_num_queries(3):  # the session and its user, nothing per id
+        response = compare(owner_client, *ids)
+    assert response.status_code == 400
+    assert "1000 were given" in response.content.decode()
+
+
 def test_one_evaluation_opens_a_picker_of_the_others_of_its_model_type(
     owner_client: Client, owner: Any, stranger: Any
 ) -> None:
