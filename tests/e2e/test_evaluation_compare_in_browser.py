@@ -151,7 +151,7 @@ def test_a_multiclass_cell_click_shows_its_examples_and_the_matrix_switches_mode
     assert session.foreign_requests() == []
 
 
-def test_regression_and_old_evaluation_pages_draw_without_errors(
+def test_regression_old_evaluation_and_other_comparison_pages_draw_without_errors(
     browser_session: BrowserSession, owner: Any
 ) -> None:
     session, page = browser_session, browser_session.page
@@ -181,5 +181,20 @@ def test_regression_and_old_evaluation_pages_draw_without_errors(
         expect(page.locator("td.cell.clickable")).to_have_count(0)
         page.get_by_role("button", name="Counts").click()
         expect(page.locator('td.cell[data-cell="0,0"]')).to_have_text(re.compile(r"^\d+$"))
+
+    with session.step("a new and an old regression evaluation compared: residual histograms"):
+        page.goto(session.url(f"/evaluations/compare/?ids={fresh.entity_id},{old.entity_id}"))
+        lines = page.locator("#compare-figure .js-plotly-plot .scatterlayer .trace")
+        expect(lines).to_have_count(2)
+        r_squared = page.locator("#compare-table tr", has_text="R²").locator("td")
+        expect(r_squared.nth(1)).to_have_text("not stored")
+        expect(r_squared.nth(0)).to_have_text(re.compile(r"^0\.\d{4}$"))
+
+    with session.step("two multiclass evaluations compared: per-class F1 bars"):
+        other = completed_evaluation(owner, "MULTICLASS", 9)
+        page.goto(
+            session.url(f"/evaluations/compare/?ids={old_multiclass.entity_id},{other.entity_id}")
+        )
+        expect(page.locator("#compare-figure .js-plotly-plot .barlayer .trace")).to_have_count(2)
 
     assert session.js_errors == [], "the pages logged JavaScript errors"
