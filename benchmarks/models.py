@@ -258,6 +258,8 @@ def speed_worker(mode: str, path: str, recipe_file: str, passes: int) -> dict[st
         schema.target = "y"
         started = time.perf_counter()
         params = {"sgd.maxPasses": str(passes)}
+        if os.environ.get("AML_BENCH_L2"):  # an explicit amount: no automatic choice
+            params["sgd.l2RegularizationAmount"] = os.environ["AML_BENCH_L2"]
         logs: list[str] = []
         model = train_model(
             files,
@@ -450,10 +452,17 @@ def main() -> None:
     )
     parser.add_argument("--big-gb", type=float, default=0.0, help="size of the memory run's CSV")
     parser.add_argument("--big-passes", type=int, default=10)
+    parser.add_argument(
+        "--l2",
+        default="",
+        help="train mlcore with this L2 amount instead of choosing it (the choice's cost)",
+    )
     parser.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
     parser.add_argument("--recipe", help=argparse.SUPPRESS)
     args = parser.parse_args()
     warnings.filterwarnings("ignore", module="sklearn")  # "bins too small" on constant columns
+    if args.l2:  # the speed workers inherit it
+        os.environ["AML_BENCH_L2"] = args.l2
     if args.worker:
         mode, path, recipe_file, passes = args.worker
         print(json.dumps(speed_worker(mode, path, recipe_file, int(passes))))

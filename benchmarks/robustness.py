@@ -78,6 +78,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _datasets import DATA, EVAL_SPLIT, TARGETS, TRAIN_SPLIT, Target, derive_csv  # noqa: E402
 
 MAX_ROWS = 100_000
+#: extra arguments for every `train` (`--train-args`), to try a setting against the default path
+TRAIN_ARGS: list[str] = []
 COMMAND_TIMEOUT = 300  # seconds per mlcore command: a hung run must not eat the whole budget
 RANDOM_SEED = "aml-robustness"
 RANDOM_TRAIN: dict[str, Any] = {
@@ -363,6 +365,7 @@ def train_and_evaluate(dataset: DataSet, data: Path, schema: Path, work: Path) -
         train_split,
         "--out",
         str(model),
+        *TRAIN_ARGS,
     )
     evaluation, _, _ = run_mlcore("evaluate", str(model), str(data), "--rearrangement", eval_split)
     key = METRIC_KEYS[dataset.model_type][1]
@@ -707,7 +710,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", metavar="NAME[,NAME]", help="run these data sets only")
     parser.add_argument("--list", action="store_true", help="list the data sets and exit")
     parser.add_argument("--markdown", metavar="FILE", help="also write the report to FILE")
+    parser.add_argument(
+        "--train-args",
+        default="",
+        help="extra JSON list of arguments for every train, e.g. "
+        """'["--parameters", "{\\"sgd.maxPasses\\": \\"50\\"}"]' (not the default path)""",
+    )
     args = parser.parse_args(argv)
+    TRAIN_ARGS[:] = json.loads(args.train_args) if args.train_args else []
     if args.list:
         print(list_data_sets())
         return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -19,6 +20,7 @@ from mlcore.predict import score_frame
 from mlcore.predict.scoring import predicted_labels
 from mlcore.recipes import suggest_recipe
 from mlcore.schema.model import Attribute, AttributeType, Schema
+from mlcore.train import exact, regularization
 from mlcore.train.pipeline import train_model
 from mlcore.train.regularization import (
     MAX_HELD_OUT,
@@ -104,21 +106,56 @@ def test_the_grid_scales_with_the_record_count() -> None:
     assert small[0] == pytest.approx(large[0] * 1000, rel=1e-2)
 
 
-@pytest.mark.parametrize("kind", ["BINARY", "MULTICLASS", "REGRESSION"])
-def test_without_an_amount_the_trainer_chooses_one_and_says_which(kind: str) -> None:
-    lines: list[str] = []
-    model = _train(_generated(600, kind), kind, log=lines.append)
-    choice = model.regularization  # type: ignore[attr-defined]
+def _echoes_the_choice(model: Any) -> dict[str, Any]:
+    choice = model.regularization
     assert choice is not None
     assert choice["l2"] in choice["amounts"]
-    assert model.parameters.l2 == choice["l2"]  # type: ignore[attr-defined]
-    echoed = model.parameters.to_aml()  # type: ignore[attr-defined]
-    assert float(echoed["sgd.l2RegularizationAmount"]) == choice["l2"]
-    assert 1 <= choice["passes"] <= choice["passesRun"] <= 10
+    assert model.parameters.l2 == choice["l2"]
+    assert float(model.parameters.to_aml()["sgd.l2RegularizationAmount"]) == choice["l2"]
+    return dict(choice)
+
+
+@pytest.mark.parametrize("kind", ["BINARY", "MULTICLASS", "REGRESSION"])
+def test_on_small_data_each_amount_is_solved_and_cross_validated(kind: str) -> None:
+    lines: list[str] = []
+    model = _train(_generated(600, kind), kind, log=lines.append)
+    choice = _echoes_the_choice(model)
+    assert choice["solver"] == "lbfgs" and choice["folds"] == 5
+    assert choice["refitRecords"] == model.records_used == 600
+    assert len(choice["heldOutLoss"]) == len(choice["amounts"])
+    assert model.passes == len(model.history) >= 1  # L-BFGS iterations, each a data pass
+    assert model.history[-1] <= model.history[0]
+    assert any("automatic regularization: L2" in line for line in lines)
+
+
+@pytest.mark.parametrize("kind", ["BINARY", "MULTICLASS", "REGRESSION"])
+def test_with_fewer_passes_than_the_default_sgd_searches_side_by_side(kind: str) -> None:
+    lines: list[str] = []
+    model = _train(_generated(600, kind), kind, {"sgd.maxPasses": "8"}, log=lines.append)
+    choice = _echoes_the_choice(model)
+    assert choice["solver"] == "sgd"
+    assert 1 <= choice["passes"] <= choice["passesRun"] <= 8
     assert choice["heldOutRecords"] + choice["trainingRecords"] == 600
     assert choice["refitRecords"] == 600
     assert all(len(curve) >= 1 for curve in choice["heldOutLoss"])
     assert any("automatic regularization: L2" in line for line in lines)
+
+
+def test_large_data_compares_the_amounts_on_a_sample_then_trains_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(exact, "SMALL_MAX_RECORDS", 0)
+    monkeypatch.setattr(regularization, "SEARCH_MAX_RECORDS", 500)
+    lines: list[str] = []
+    model = _train(_generated(3_000, "BINARY"), "BINARY", log=lines.append)
+    choice = _echoes_the_choice(model)
+    assert choice["solver"] == "sgd"
+    assert 400 <= choice["searchRecords"] <= 600 < choice["trainingRecords"]
+    assert choice["amounts"] == l2_grid(choice["trainingRecords"])
+    final = choice["finalHeldOutLoss"]
+    assert choice["passes"] == final.index(min(final)) + 1  # the pass where held-out was best
+    assert model.passes == choice["passes"] and model.records_used == 3_000
+    assert any("compared on a sample of" in line for line in lines)
 
 
 def test_an_explicit_l2_is_used_unchanged_and_nothing_is_held_out() -> None:
@@ -165,7 +202,12 @@ def test_the_choice_survives_the_model_file() -> None:
 
 def test_progress_reports_every_pass_of_the_search() -> None:
     calls: list[tuple[int, int, int, float]] = []
-    model = _train(_generated(400, "REGRESSION"), "REGRESSION", progress=lambda *a: calls.append(a))
+    model = _train(
+        _generated(400, "REGRESSION"),
+        "REGRESSION",
+        {"sgd.maxPasses": "9"},
+        progress=lambda *a: calls.append(a),
+    )
     passes = [call[0] for call in calls if call[0] > 0]
     assert passes == list(range(1, model.regularization["passesRun"] + 1))  # type: ignore[attr-defined]
     assert all(np.isfinite(call[3]) for call in calls if call[0] > 0)
