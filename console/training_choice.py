@@ -41,6 +41,9 @@ class TrainingChoice:
     training_records: int
     seconds: float
     reason: str
+    solver: str = "sgd"
+    folds: int = 0
+    search_records: int = 0
     rows: list[ChoiceRow] = field(default_factory=list)
     figure: Figure | None = None
 
@@ -49,11 +52,31 @@ class TrainingChoice:
         return f"{self.l2:g}"
 
     @property
+    def solved(self) -> bool:
+        """Small data: each amount solved to convergence and cross-validated (no passes)."""
+        return self.solver == "lbfgs"
+
+    @property
+    def sampled(self) -> bool:
+        """Large data: the amounts were compared on a sample of the training records."""
+        return not self.solved and 0 < self.search_records < self.training_records
+
+    @property
+    def search_text(self) -> str:
+        return f"{self.search_records:,}"
+
+    @property
+    def training_text(self) -> str:
+        return f"{self.training_records:,}"
+
+    @property
     def held_out_text(self) -> str:
         return f"{self.held_out_records:,}"
 
     @property
     def records_text(self) -> str:
+        if self.solved:  # every record was scored once, in its fold
+            return f"{self.held_out_records:,}"
         return f"{self.held_out_records + self.training_records:,}"
 
 
@@ -94,8 +117,15 @@ def training_choice(choice: Mapping[str, Any] | None) -> TrainingChoice | None:
         training_records=int(choice.get("trainingRecords", 0)),
         seconds=float(choice.get("seconds", 0.0)),
         reason=str(choice.get("reason", "")),
+        solver=str(choice.get("solver", "sgd")),
+        folds=int(choice.get("folds", 0)),
+        search_records=int(choice.get("searchRecords", 0)),
         rows=rows,
-        figure=held_out_figure(amounts, losses, chosen, int(choice.get("passes", 0))),
+        figure=(
+            cross_validation_figure(amounts, losses, chosen)
+            if choice.get("solver") == "lbfgs"
+            else held_out_figure(amounts, losses, chosen, int(choice.get("passes", 0)))
+        ),
     )
 
 
@@ -106,6 +136,53 @@ def _row(amount: float, curve: Sequence[float], f1: Sequence[float], chosen: flo
     if best_pass is not None and len(f1) >= best_pass and math.isfinite(f1[best_pass - 1]):
         macro_f1 = float(f1[best_pass - 1])
     return ChoiceRow(amount, best_loss, best_pass, len(curve), amount == chosen, macro_f1)
+
+
+def cross_validation_figure(
+    amounts: Sequence[float], losses: Sequence[Sequence[float]], chosen: float
+) -> Figure | None:
+    """Cross-validated loss against the L2 amount (log scale); the kept amount marked."""
+    points = [
+        (amount, curve[0])
+        for amount, curve in zip(amounts, losses, strict=False)
+        if curve and math.isfinite(curve[0])
+    ]
+    if not points:
+        return None
+    traces: list[dict[str, Any]] = [
+        {
+            "type": "scatter",
+            "mode": "lines+markers",
+            "name": "cross-validated loss",
+            "x": [a for a, _ in points],
+            "y": [v for _, v in points],
+            "line": {"color": _PALETTE[3]},
+            "hovertemplate": "L2 %{x:.3g}: loss %{y:.5g}<extra></extra>",
+        }
+    ]
+    kept = [(a, v) for a, v in points if a == chosen]
+    if kept:
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "name": "kept",
+                "x": [kept[0][0]],
+                "y": [kept[0][1]],
+                "marker": {"symbol": "star", "size": 14, "color": "#ff9900"},
+                "hovertemplate": "kept: L2 %{x:.3g}, loss %{y:.5g}<extra></extra>",
+            }
+        )
+    layout = _layout(
+        height=280,
+        xaxis={"title": {"text": "L2 amount"}, "type": "log", "automargin": True},
+    )
+    layout["yaxis"] = {
+        "title": {"text": "Cross-validated loss"},
+        "automargin": True,
+        "gridcolor": "#eaeded",
+    }
+    return {"data": traces, "layout": layout}
 
 
 def held_out_figure(

@@ -111,12 +111,13 @@ def test_the_default_path_leaves_l2_to_the_trainer_and_keeps_its_choice(
     assert ml.status == Status.COMPLETED, ml.message
     assert ml.training_parameters["sgd.l2RegularizationAmount"] == "auto"  # as asked
     choice = ml.training_choice
-    assert choice["l2"] in choice["amounts"] and 1 <= choice["passes"] <= 10
+    assert choice["l2"] in choice["amounts"] and choice["solver"] == "lbfgs"  # 1,122 records
     with default_storage.open(ml.artifact_key, "rb") as stream:
         assert load_model(stream).parameters.l2 == choice["l2"]
     page = owner_client.get(f"/models/{ml.entity_id}/").content.decode()
     assert f"<strong>L2 {choice['l2']:g}</strong>" in page
     assert "(chosen automatically)" in page and 'id="regularization-table"' in page
+    assert "5-fold cross-validation over the 1,122 training records" in page
     assert f"<td><code>sgd.l2RegularizationAmount</code></td><td>{choice['l2']!r}" in page
     assert "automatic regularization: L2" in ml.log
 

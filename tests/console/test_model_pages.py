@@ -143,6 +143,52 @@ def test_it_shows_the_aml_summary_of_a_completed_model(owner_client: Client, own
     assert 'id="ml-progress"' not in html
 
 
+SGD_CHOICE = {
+    "amounts": [1e-06, 1e-05, 0.0001],
+    "heldOutLoss": [[0.31, 0.29, 0.285], [0.30, 0.28, 0.27, 0.272, 0.275], [0.33, 0.32, 0.319]],
+    "l2": 1e-05,
+    "passes": 3,
+    "passesRun": 5,
+    "heldOutRecords": 410,
+    "trainingRecords": 3690,
+    "searchRecords": 3690,
+    "solver": "sgd",
+}
+
+
+def test_it_shows_the_amounts_the_trainer_tried_and_the_one_it_kept(
+    owner_client: Client, owner: Any
+) -> None:
+    ml = make_model(
+        owner,
+        training_parameters={**PARAMETERS, "sgd.l2RegularizationAmount": "auto"},
+        training_choice=SGD_CHOICE,
+    )
+    html = page(owner_client, ml)
+    assert "<td><code>sgd.l2RegularizationAmount</code></td><td>1e-05 " in html
+    assert "(chosen automatically)" in html
+    assert "held out 410 of the 4,100 training records, tried 3 L2 amounts" in html
+    assert "<strong>L2 1e-05</strong> after <strong>3 passes</strong>" in html
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", html.split('id="regularization-table"')[1], re.S)
+    kept = [row for row in rows if "kept" in row]
+    assert len(kept) == 1 and "0.27000" in kept[0] and "<td>5</td>" in kept[0]
+    figure = json.loads(
+        html.split('id="fig-regularization" type="application/json">')[1].split("</script>")[0]
+    )
+    assert [trace["name"] for trace in figure["data"]][:3] == [
+        "L2 1e-06",
+        "L2 1e-05 (kept)",
+        "L2 0.0001",
+    ]
+
+
+def test_a_model_trained_with_a_given_amount_says_nothing_was_chosen(
+    owner_client: Client, owner: Any
+) -> None:
+    html = page(owner_client, make_model(owner))
+    assert "(chosen automatically)" not in html and "regularization-table" not in html
+
+
 def test_the_model_size_limit_reads_in_megabytes_next_to_its_byte_count(
     owner_client: Client, owner: Any
 ) -> None:
