@@ -71,6 +71,8 @@ MAX_HELD_OUT = 50_000
 #: model is then trained once on all of them with the kept strength (`_sample_then_train`)
 SEARCH_MAX_RECORDS = 10_000
 _SAMPLE_OFFSET = 1 << 40
+#: passes of the comparison on the sample (the ranking of the amounts settles within a few)
+SAMPLE_SEARCH_PASSES = 5
 #: with fewer held-out records than this the choice is noise: the middle of the grid is used
 MIN_HELD_OUT_TO_CHOOSE = 10
 #: L2 amount x training records, for each amount tried (scikit-learn's 1/C)
@@ -377,8 +379,10 @@ def _sample_then_train(
     training_rows, held_rows = _rows(chunks), _rows(held_out)
     sample = sampled_rows(chunks, SEARCH_MAX_RECORDS / training_rows)
     sample_rows = _rows(sample)
+    # the sample has to rank the amounts, not to train the model: a few passes do
+    short = replace(config, max_passes=min(config.max_passes, SAMPLE_SEARCH_PASSES))
     searched = _search(
-        sample, held_out, n_features, loss, config, l2_grid(sample_rows), target, None
+        sample, held_out, n_features, loss, short, l2_grid(sample_rows), target, None
     )
     position = l2_grid(sample_rows).index(searched.chosen_l2)
     amounts = l2_grid(training_rows)
