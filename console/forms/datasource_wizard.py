@@ -22,6 +22,7 @@ from console.services.datasources import (
     LocationSummary,
     describe_location,
     get_data_source,
+    server_path_of,
 )
 from console.services.errors import InvalidInput, ServiceError
 from console.wizard_drafts import Draft, default_name
@@ -120,9 +121,11 @@ class LocationForm(forms.Form):
         value = self.cleaned_data["server_path"].strip()
         if not self._chosen("path"):
             return value
+        value = server_path_of(value)
         if not value.startswith("/"):
             raise ValidationError(
-                "Enter an absolute path (starting with /) inside one of the allowed data folders."
+                "Enter an absolute path (starting with / or file:///) inside one of the allowed "
+                "data folders."
             )
         if ".." in PurePosixPath(value).parts:
             raise ValidationError(
@@ -206,6 +209,15 @@ class UploadForm(forms.Form):
     """The file the upload script sends; `save` streams it into storage under the user's key."""
 
     file = forms.FileField()
+
+    def refusal(self) -> str:
+        """Why an invalid upload was refused, in the user's words (call after is_valid)."""
+        uploaded = self.files.get("file")
+        if uploaded is not None and not uploaded.size:
+            # Django says only "The submitted file is empty"; the browser did send a file.
+            name = os.path.basename(uploaded.name or "") or "The file"
+            return f"{name} is empty (0 bytes): choose a file with data."
+        return "No file was received: choose a file to upload."
 
     def save(self, owner: Any) -> tuple[str, str, int]:
         """(location upload://key, the user's file name, size in bytes)."""

@@ -21,6 +21,16 @@ from . import common
 from .errors import IdempotentParameterMismatch, InvalidInput
 
 UPLOAD_SCHEME = "upload://"
+FILE_SCHEME = "file://"  # file:///srv/data/x.csv names the same file as /srv/data/x.csv
+
+
+def server_path_of(location: str) -> str:
+    """A server path with an optional file:// before it, as the plain path.
+
+    The service and the wizard both read file:// locations this way, so they accept the
+    same ones: an absolute path inside the allowed data folders (checked when resolved).
+    """
+    return location.removeprefix(FILE_SCHEME)
 
 
 @dataclass
@@ -48,8 +58,7 @@ def location_kind(location: str) -> tuple[str, str]:
         return DataSource.SourceKind.S3, location
     if location.startswith(UPLOAD_SCHEME):
         return DataSource.SourceKind.UPLOAD, location[len(UPLOAD_SCHEME) :]
-    if location.startswith("file://"):
-        location = location[len("file://") :]
+    location = server_path_of(location)
     if location.startswith("/"):
         return DataSource.SourceKind.PATH, location
     raise InvalidInput(

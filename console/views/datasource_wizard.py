@@ -87,7 +87,7 @@ def _store_upload(request: HttpRequest) -> HttpResponse:
     if getattr(request, "upload_too_large", False):
         return _upload_too_large()
     if not form.is_valid():
-        return JsonResponse({"error": "No file was received: choose a file to upload."}, status=400)
+        return JsonResponse({"error": form.refusal()}, status=400)
     location, filename, size = form.save(request.user)
     name = drafts.default_name(location, filename)
     return JsonResponse({"location": location, "filename": filename, "size": size, "name": name})

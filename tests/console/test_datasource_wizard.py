@@ -243,6 +243,29 @@ def test_a_path_outside_the_allowed_folders_is_refused_with_a_clear_message(
     assert not owner_client.session.get(SESSION_KEY)
 
 
+def test_a_file_url_inside_the_allowed_folders_is_accepted_as_the_service_accepts_it(
+    owner_client: Client, banking: Path
+) -> None:
+    token = start_with_path(owner_client, f"file://{banking}")
+
+    draft = owner_client.session[SESSION_KEY][token]
+    assert draft["location"] == str(banking)  # the same path the service stores
+
+
+def test_a_file_url_outside_the_allowed_folders_is_refused_with_the_services_message(
+    owner_client: Client, owner: Any
+) -> None:
+    from console.services.datasources import create_data_source_from_s3
+    from console.services.errors import InvalidInput
+
+    with pytest.raises(InvalidInput) as refused:
+        create_data_source_from_s3(owner, data_spec={"DataLocationS3": "file:///etc/passwd"})
+    response = owner_client.post(CREATE, {"source": "path", "server_path": "file:///etc/passwd"})
+
+    assert response.status_code == 400
+    assert refused.value.message in response.content.decode()
+
+
 def test_a_symlink_leading_out_of_the_allowed_folders_is_refused(
     owner_client: Client, datasets: Path
 ) -> None:

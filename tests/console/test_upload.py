@@ -120,6 +120,13 @@ def test_a_request_without_a_file_is_refused(owner_client: Client) -> None:
     assert "No file was received" in response.json()["error"]
 
 
+def test_an_empty_file_is_refused_as_empty_not_as_missing(owner_client: Client) -> None:
+    response = owner_client.post(UPLOAD, {"file": SimpleUploadedFile("empty.csv", b"")})
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "empty.csv is empty (0 bytes): choose a file with data."
+
+
 def test_the_upload_needs_the_csrf_token_from_the_cookie(owner: Any, tmp_path: Path) -> None:
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(owner)
