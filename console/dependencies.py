@@ -89,5 +89,6 @@ def task_for(model: type[AMLObject]) -> Any:
         DataSource: tasks.compute_data_source_statistics,
         MLModel: tasks.train_ml_model,
         Evaluation: tasks.evaluate_ml_model,
+        BatchPrediction: tasks.generate_batch_prediction,
     }
     return table[model]

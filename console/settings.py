@@ -155,6 +155,9 @@ AML_DATA_ROOTS = [
     )
 ]
 
+# The server's own base address: the URL a real-time endpoint reports (boto3's Predict goes there).
+AML_PUBLIC_BASE_URL = env_str("AML_PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
 # --- Uploads: streamed to disk past 2.5 MB, refused past the limit ------------------------------
 AML_UPLOAD_MAX_BYTES = env_int("AML_UPLOAD_MAX_BYTES", 2 * 1024**3, minimum=1)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440

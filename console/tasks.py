@@ -10,7 +10,7 @@ from celery import shared_task
 
 from console import lifecycle
 from console.jobs import run_job
-from console.models import DataSource, Evaluation, MLModel
+from console.models import BatchPrediction, DataSource, Evaluation, MLModel
 
 
 @shared_task(name="console.compute_data_source_statistics", acks_late=True)
@@ -32,6 +32,20 @@ def evaluate_ml_model(pk: int) -> str:
     from console.jobs.evaluation import evaluate_job
 
     return run_job(Evaluation, pk, evaluate_job, what="evaluating the model")
+
+
+@shared_task(name="console.generate_batch_prediction", acks_late=True)
+def generate_batch_prediction(pk: int) -> str:
+    from console.jobs.batch_prediction import batch_prediction_job
+
+    return run_job(BatchPrediction, pk, batch_prediction_job, what="generating batch predictions")
+
+
+@shared_task(name="console.mount_realtime_endpoint", acks_late=True)
+def mount_realtime_endpoint(pk: int) -> str:
+    from console.services.realtime import mount_realtime_endpoint as mount
+
+    return mount(pk)
 
 
 @shared_task(name="console.sweep_stale_jobs")

@@ -6,6 +6,8 @@ from django.contrib import admin
 from django.urls import include, path
 
 from console.views import (
+    batch_prediction_wizard,
+    batch_predictions,
     dashboard,
     datasource_wizard,
     datasources,
@@ -13,7 +15,7 @@ from console.views import (
     evaluations,
     model_wizard,
     models,
-    objects,
+    realtime,
     threshold_explorer,
 )
 
@@ -151,10 +153,65 @@ console_patterns = [
         evaluations.evaluation_delete,
         name="evaluation-delete",
     ),
+    # Real-time predictions of an ML model: try one record; create or delete its endpoint.
+    path("models/<str:entity_id>/predict/", realtime.ml_model_predict, name="mlmodel-predict"),
+    path("models/<str:entity_id>/endpoint/", realtime.ml_model_endpoint, name="mlmodel-endpoint"),
+    # The batch prediction wizard: ML model → data → results → review.
+    path(
+        "batch-predictions/new/",
+        batch_prediction_wizard.wizard_model,
+        name="batchprediction-create",
+    ),
+    path(
+        "batch-predictions/new/<str:draft>/<str:step>/",
+        batch_prediction_wizard.wizard_step,
+        name="batchprediction-wizard",
+    ),
+    # A batch prediction's pages.
     path(
         "batch-predictions/<str:entity_id>/",
-        objects.batch_prediction_detail,
+        batch_predictions.batch_prediction_detail,
         name="batchprediction-detail",
+    ),
+    path(
+        "batch-predictions/<str:entity_id>/status/",
+        batch_predictions.batch_prediction_status,
+        name="batchprediction-status",
+    ),
+    path(
+        "batch-predictions/<str:entity_id>/log/",
+        batch_predictions.batch_prediction_log,
+        name="batchprediction-log",
+    ),
+    path(
+        "batch-predictions/<str:entity_id>/results/<int:index>.gz",
+        batch_predictions.batch_prediction_download,
+        name="batchprediction-download",
+    ),
+    path(
+        "batch-predictions/<str:entity_id>/results/<int:index>.csv",
+        batch_predictions.batch_prediction_download_csv,
+        name="batchprediction-download-csv",
+    ),
+    path(
+        "batch-predictions/<str:entity_id>/manifest/",
+        batch_predictions.batch_prediction_manifest,
+        name="batchprediction-manifest",
+    ),
+    path(
+        "batch-predictions/<str:entity_id>/rename/",
+        batch_predictions.batch_prediction_rename,
+        name="batchprediction-rename",
+    ),
+    path(
+        "batch-predictions/<str:entity_id>/tags/",
+        batch_predictions.batch_prediction_tags,
+        name="batchprediction-tags",
+    ),
+    path(
+        "batch-predictions/<str:entity_id>/delete/",
+        batch_predictions.batch_prediction_delete,
+        name="batchprediction-delete",
     ),
 ]
 

@@ -115,9 +115,23 @@ class BatchPrediction(AMLObject):
     batch_prediction_data_source = models.ForeignKey(
         DataSource, on_delete=models.PROTECT, related_name="batch_predictions"
     )
+    #: the s3:// location asked for, or "" for the console's own storage (the default)
     output_uri = models.CharField(max_length=2048)
     total_record_count = models.BigIntegerField(null=True, blank=True)
     invalid_record_count = models.BigIntegerField(null=True, blank=True)
+    #: the model's cut-off when the batch prediction was created (bestAnswer uses it)
+    score_threshold = models.FloatField(null=True, blank=True)
+    pass_through = models.JSONField(default=list, blank=True)
+    explain = models.BooleanField(default=False)
+    #: input file location → result file location, as in the manifest
+    outputs = models.JSONField(default=dict, blank=True)
+    manifest_location = models.CharField(max_length=2048, blank=True)
+    #: {"name", "value"} when the data had the target
+    metric = models.JSONField(null=True, blank=True)
+
+    @property
+    def in_console_storage(self) -> bool:
+        return not self.output_uri
 
     class Meta(AMLObject.Meta):
         constraints = _unique_per_owner("batchprediction")

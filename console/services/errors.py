@@ -29,3 +29,7 @@ class InvalidTag(ServiceError):
 
 class TagLimitExceeded(ServiceError):
     aml_type = "TagLimitExceededException"
+
+
+class PredictorNotMounted(ServiceError):
+    aml_type = "PredictorNotMountedException"

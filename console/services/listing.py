@@ -204,7 +204,9 @@ def list_objects(owner: Any, query: ListingQuery) -> Listing:
 
 
 def _matching(model: type[AMLObject], owner: Any, query: ListingQuery) -> QuerySet[Any]:
-    qs = model.objects.filter(owner=owner).exclude(status=Status.DELETED).only(*_ROW_FIELDS)
+    # A model's row also shows its real-time endpoint's status.
+    fields = (*_ROW_FIELDS, "endpoint_status") if model is MLModel else _ROW_FIELDS
+    qs = model.objects.filter(owner=owner).exclude(status=Status.DELETED).only(*fields)
     if query.status:
         qs = qs.filter(status=query.status)
     if query.q:

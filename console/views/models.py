@@ -18,6 +18,7 @@ from console.model_charts import (
 )
 from console.models import DataSource, MLModel, Status
 from console.services.ml_models import delete_ml_model
+from console.services.realtime import endpoint_info
 from console.training_choice import KEY_L2, effective_parameters, training_choice
 
 from .objects import (
@@ -120,6 +121,7 @@ def _render_detail(
         if completed
         else None,
         "log_tail": log_tail(ml),
+        "endpoint": endpoint_info(ml),
         **extra,
     }
     return render(request, DETAIL_TEMPLATE, context, status=status)

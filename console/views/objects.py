@@ -1,5 +1,4 @@
-"""What every object page shares (owner lookup, log download, rename, tags, delete), and the
-batch prediction's summary page until it gets its own.
+"""What every object page shares (owner lookup, log download, rename, tags, delete).
 
 Like every page, a lookup is per owner: another user's id is a 404, never a 403.
 """
@@ -13,10 +12,9 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET
 from django_htmx.http import HttpResponseClientRefresh
 
-from console.models import AMLObject, BatchPrediction, Status
+from console.models import AMLObject, Status
 from console.services import common
 from console.services.errors import ResourceNotFound, ServiceError
 from console.services.listing import TYPE_KEY_OF
@@ -120,10 +118,3 @@ def delete_and_return(
     delete(request.user, obj.entity_id)
     messages.success(request, f"Deleted {obj.TYPE_LABEL.lower()} {obj.display_name}.")
     return redirect("console:dashboard")
-
-
-@require_GET
-def batch_prediction_detail(request: HttpRequest, entity_id: str) -> HttpResponse:
-    obj = owned_or_404(BatchPrediction, request, entity_id)
-    context = {"obj": obj, "log_tail": log_tail(obj)}
-    return render(request, "console/objects/batchprediction_detail.html", context)

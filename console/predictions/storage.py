@@ -1,0 +1,97 @@
+"""Where a batch prediction's files live: the console's own storage (Django's default storage:
+local files or S3 through django-storages), or the `s3://` location the user gave.
+
+`ConsoleStorageOutput` is the engine's `OutputStore` over the default storage, under
+`batch-predictions/<owner>/<id>/`; `open_location` reads back a location the job wrote.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from typing import IO, Any
+
+from django.core.files import File
+from django.core.files.storage import default_storage
+
+from console import datafiles
+from console.models import BatchPrediction
+
+STORAGE_PREFIX = "batch-predictions"
+
+
+def storage_prefix(bp: BatchPrediction) -> str:
+    return f"{STORAGE_PREFIX}/{bp.owner_id}/{bp.entity_id}/"
+
+
+class _SaveOnClose(io.RawIOBase):
+    """A write-only stream that spools to a temporary file and saves it to storage on close,
+    so a large result never sits in memory and the storage sees one finished file."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+        self._spool = tempfile.TemporaryFile(prefix="aml-bp-")  # noqa: SIM115 closed in close()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        return self._spool.write(data)
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        try:
+            self._spool.seek(0)
+            if default_storage.exists(self.name):
+                default_storage.delete(self.name)
+            saved = default_storage.save(self.name, File(self._spool, name=self.name))
+            if saved != self.name:
+                raise OSError(f"storage saved {self.name} as {saved}")
+        finally:
+            self._spool.close()
+            super().close()
+
+
+class ConsoleStorageOutput:
+    """The engine's OutputStore over the console's storage (keys are storage names)."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+
+    def open_write(self, key: str) -> IO[bytes]:
+        return io.BufferedWriter(_SaveOnClose(self.location(key)))
+
+    def location(self, key: str) -> str:
+        return self.prefix + key.lstrip("/")
+
+
+def open_location(bp: BatchPrediction, location: str) -> IO[bytes]:
+    """A binary stream of a file this batch prediction wrote (a storage name, or an s3:// URI
+    under its OutputUri). Anything else is refused: a location never comes from the browser."""
+    if bp.in_console_storage:
+        if not location.startswith(storage_prefix(bp)) or ".." in location.split("/"):
+            raise PermissionError(f"{location} is not one of this batch prediction's files")
+        return default_storage.open(location, "rb")
+    if not location.startswith(bp.output_uri):
+        raise PermissionError(f"{location} is not under {bp.output_uri}")
+    bucket, _, key = location.removeprefix("s3://").partition("/")
+    body = datafiles.s3_client().get_object(Bucket=bucket, Key=key)["Body"]
+    return body  # a streaming body: read() in chunks, never the whole object at once
+
+
+def output_store_for_batch_prediction(bp: BatchPrediction) -> Any:
+    """The engine's OutputStore for this batch prediction's OutputUri."""
+    if bp.in_console_storage:
+        return ConsoleStorageOutput(storage_prefix(bp))
+    from mlcore.predict.batch import output_store_for
+
+    return output_store_for(bp.output_uri)
+
+
+def output_label(bp: BatchPrediction) -> str:
+    """The output location as the summary shows it."""
+    if bp.in_console_storage:
+        return f"The console's storage ({storage_prefix(bp)})"
+    return bp.output_uri

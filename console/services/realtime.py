@@ -1,0 +1,171 @@
+"""Real-time predictions (reference section 9): CreateRealtimeEndpoint, DeleteRealtimeEndpoint,
+and Predict, which the console's "Try real-time predictions" calls without an endpoint, as AML's
+console did.
+
+An endpoint goes NONE → UPDATING (the create) → READY (a worker has loaded the model file, see
+`mount_realtime_endpoint`). Its URL is the server's own base address (AML_PUBLIC_BASE_URL), because
+boto3 sends Predict to whatever EndpointUrl says.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections import OrderedDict
+from typing import Any
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from console import lifecycle
+from console.models import MLModel, Status
+from mlcore.artifacts import load_model
+from mlcore.errors import MLCoreError
+from mlcore.predict.scoring import score_record
+from mlcore.train.model import TrainedModel
+
+from . import common
+from .errors import InvalidInput, PredictorNotMounted, ServiceError
+
+PEAK_REQUESTS_PER_SECOND = 200  # AML's limit per endpoint [DG: System Limits]
+MODEL_CACHE_SIZE = 8  # model files kept loaded in this process (Predict must answer quickly)
+
+Endpoint = MLModel.EndpointStatus
+
+
+def endpoint_info(ml: MLModel) -> dict[str, Any]:
+    """AML's RealtimeEndpointInfo for the model."""
+    if ml.endpoint_status == Endpoint.NONE:
+        return {"EndpointStatus": "NONE", "PeakRequestsPerSecond": 0}
+    info: dict[str, Any] = {
+        "EndpointStatus": ml.endpoint_status,
+        "EndpointUrl": settings.AML_PUBLIC_BASE_URL,
+        "PeakRequestsPerSecond": PEAK_REQUESTS_PER_SECOND,
+    }
+    if ml.endpoint_created_at is not None:
+        info["CreatedAt"] = ml.endpoint_created_at.timestamp()
+    return info
+
+
+def create_realtime_endpoint(owner: Any, ml_model_id: str) -> MLModel:
+    """CreateRealtimeEndpoint: a completed model's endpoint becomes UPDATING, then READY once a
+    worker has loaded its model file. Asking again for a model that has one changes nothing."""
+    ml = common.get_owned(MLModel, owner, ml_model_id)
+    if ml.status != Status.COMPLETED:
+        raise InvalidInput(
+            f"ML model {ml.entity_id} is {ml.get_status_display().lower()}: only a completed "
+            "ML model can have a real-time endpoint."
+        )
+    if ml.endpoint_status in (Endpoint.READY, Endpoint.UPDATING):
+        return ml
+    with transaction.atomic():
+        MLModel.objects.filter(pk=ml.pk).update(
+            endpoint_status=Endpoint.UPDATING,
+            endpoint_created_at=timezone.now(),
+            updated_at=timezone.now(),
+        )
+        lifecycle.append_log(ml, "Real-time endpoint requested.")
+        _enqueue_mount(ml.pk)
+    ml.refresh_from_db()
+    return ml
+
+
+def delete_realtime_endpoint(owner: Any, ml_model_id: str) -> MLModel:
+    """DeleteRealtimeEndpoint: back to NONE (Predict is refused from then on)."""
+    ml = common.get_owned(MLModel, owner, ml_model_id)
+    if ml.endpoint_status != Endpoint.NONE:
+        MLModel.objects.filter(pk=ml.pk).update(
+            endpoint_status=Endpoint.NONE, endpoint_created_at=None, updated_at=timezone.now()
+        )
+        lifecycle.append_log(ml, "Real-time endpoint deleted.")
+        ml.refresh_from_db()
+    return ml
+
+
+def mount_realtime_endpoint(pk: int) -> str:
+    """The worker's half of CreateRealtimeEndpoint: load the model file, then READY (or FAILED).
+
+    Conditional on UPDATING, so a delete while it loads is not undone.
+    """
+    ml = MLModel.objects.filter(pk=pk).first()
+    if ml is None or ml.endpoint_status != Endpoint.UPDATING:
+        return "skipped"
+    try:
+        loaded_model(ml)
+    except ServiceError as exc:
+        MLModel.objects.filter(pk=pk, endpoint_status=Endpoint.UPDATING).update(
+            endpoint_status=Endpoint.FAILED, updated_at=timezone.now()
+        )
+        lifecycle.append_log(ml, f"Real-time endpoint failed: {exc.message}")
+        return "failed"
+    ready = MLModel.objects.filter(pk=pk, endpoint_status=Endpoint.UPDATING).update(
+        endpoint_status=Endpoint.READY, updated_at=timezone.now()
+    )
+    if ready:
+        lifecycle.append_log(ml, "Real-time endpoint ready.")
+    return "ready" if ready else "skipped"
+
+
+def predict(
+    owner: Any, ml_model_id: str, record: dict[str, str], *, require_endpoint: bool = False
+) -> dict[str, Any]:
+    """Predict: `{"Prediction": …}` exactly as AML returned it, for one record of strings.
+
+    The console's "Try real-time predictions" needs no endpoint (`require_endpoint=False`); the
+    API's Predict does. The target and unknown keys are ignored; missing values are scored.
+    """
+    ml = common.get_owned(MLModel, owner, ml_model_id, include_deleted=False)
+    if ml.status != Status.COMPLETED:
+        raise InvalidInput(f"ML model {ml.entity_id} is not completed: it cannot predict yet.")
+    if require_endpoint and ml.endpoint_status != Endpoint.READY:
+        raise PredictorNotMounted(f"ML model {ml.entity_id} has no ready real-time endpoint.")
+    model = with_threshold(loaded_model(ml), ml.score_threshold)
+    return {"Prediction": score_record(model, _strings(record))}
+
+
+def with_threshold(model: TrainedModel, threshold: float) -> TrainedModel:
+    """The model with the console's saved cut-off (the file keeps the one it was trained with)."""
+    if model.score_threshold == threshold:
+        return model
+    return dataclasses.replace(model, score_threshold=float(threshold))
+
+
+_cache: OrderedDict[str, TrainedModel] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def loaded_model(ml: MLModel) -> TrainedModel:
+    """The model's file, loaded once per process (a model file never changes once written)."""
+    key = ml.artifact_key
+    if not key:
+        raise InvalidInput(f"ML model {ml.entity_id} has no model file.")
+    with _cache_lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    try:
+        with default_storage.open(key, "rb") as stream:
+            model = load_model(stream)
+    except (OSError, MLCoreError) as exc:
+        raise InvalidInput(
+            f"The model file of ML model {ml.entity_id} cannot be read: {exc}"
+        ) from exc
+    with _cache_lock:
+        _cache[key] = model
+        while len(_cache) > MODEL_CACHE_SIZE:
+            _cache.popitem(last=False)
+    return model
+
+
+def _strings(record: dict[str, Any]) -> dict[str, str]:
+    if not isinstance(record, dict):
+        raise InvalidInput("Record must be a map of attribute names to string values.")
+    return {str(k): "" if v is None else str(v) for k, v in record.items()}
+
+
+def _enqueue_mount(pk: int) -> None:
+    from console import tasks
+
+    transaction.on_commit(lambda: tasks.mount_realtime_endpoint.delay(pk))

@@ -1,0 +1,1 @@
+"""Wizards' drafts and steps, one module per wizard."""

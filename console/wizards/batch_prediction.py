@@ -1,0 +1,153 @@
+"""The batch prediction wizard's draft (reference 11.2): 1. ML model → 2. data → 3. results →
+4. review, kept in the user's session like the other wizards' drafts (console.session_drafts).
+
+The draft holds form values only; `creation_kwargs` turns them into the arguments of
+`create_batch_prediction`, the service the wizard's Create (and the API) calls.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+
+from console.models import DataSource, MLModel, Status
+from console.session_drafts import SessionDrafts
+
+SESSION_KEY = "batch_prediction_wizard_drafts"
+USABLE_STATUSES = (Status.PENDING, Status.INPROGRESS, Status.COMPLETED)
+STEPS = ("data", "results", "review")
+STEP_LABELS = {
+    "model": "ML model for batch prediction",
+    "data": "Data for batch prediction",
+    "results": "Batch prediction results",
+    "review": "Review",
+}
+
+
+@dataclass
+class BatchPredictionDraft:
+    token: str
+    user_id: int
+    ml_model_id: str
+    data_source_id: str = ""
+    name: str = ""
+    destination: str = "storage"  # storage | s3
+    output_uri: str = ""
+    pass_through: list[str] = field(default_factory=list)
+    explain: bool = False
+    confirmed: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> BatchPredictionDraft:
+        return cls(**data)
+
+    def url(self, step: str) -> str:
+        if step == "model":
+            return f"{reverse('console:batchprediction-create')}?model={self.ml_model_id}"
+        return reverse("console:batchprediction-wizard", kwargs={"draft": self.token, "step": step})
+
+    def missing_step(self, step: str) -> str | None:
+        """The first earlier step not confirmed yet (the model step is confirmed by starting)."""
+        earlier = STEPS[: STEPS.index(step)]
+        return next((s for s in earlier if s not in self.confirmed), None)
+
+    def confirm(self, step: str) -> None:
+        """Mark a step done; later steps must be confirmed again (their inputs may change)."""
+        self.confirmed = [s for s in STEPS[: STEPS.index(step)] if s in self.confirmed] + [step]
+
+    def next_url(self, step: str) -> str:
+        return self.url(STEPS[STEPS.index(step) + 1])
+
+    def previous_url(self, step: str) -> str:
+        index = STEPS.index(step)
+        return self.url(STEPS[index - 1] if index else "model")
+
+    def creation_kwargs(self) -> dict[str, Any]:
+        """The arguments of create_batch_prediction."""
+        return {
+            "ml_model_id": self.ml_model_id,
+            "batch_prediction_data_source_id": self.data_source_id,
+            "batch_prediction_name": self.name,
+            "output_uri": self.output_uri if self.destination == "s3" else None,
+            "pass_through": list(self.pass_through),
+            "explain": self.explain,
+        }
+
+
+def model_rows(owner: Any) -> list[MLModel]:
+    """Models a batch prediction can use: completed, or still training (it then waits)."""
+    return list(
+        MLModel.objects.owned_by(owner)
+        .filter(status__in=USABLE_STATUSES)
+        .select_related("training_data_source")
+    )
+
+
+def data_source_rows(owner: Any, ml: MLModel | None) -> list[dict[str, Any]]:
+    """Datasources to score, each saying whether it has the model's target (then the page
+    also shows the metric)."""
+    target = (
+        ml.training_data_source.target_attribute_name if ml and ml.training_data_source else None
+    )
+    rows = []
+    for ds in DataSource.objects.owned_by(owner).filter(status__in=USABLE_STATUSES):
+        names = {a.get("attributeName") for a in (ds.data_schema or {}).get("attributes", [])}
+        rows.append({"ds": ds, "has_target": bool(target and target in names)})
+    return rows
+
+
+def attribute_names(ds: DataSource | None) -> list[str]:
+    if ds is None:
+        return []
+    return [a.get("attributeName", "") for a in (ds.data_schema or {}).get("attributes", [])]
+
+
+def steps_bar(current: str, draft: BatchPredictionDraft | None) -> list[dict[str, Any]]:
+    bar = []
+    for number, (step, label) in enumerate(STEP_LABELS.items(), start=1):
+        done = draft is not None and (step == "model" or step in draft.confirmed)
+        url = None
+        reachable = draft is not None and (step == "model" or draft.missing_step(step) is None)
+        if draft is not None and step != current and reachable:
+            url = draft.url(step)
+        state = "current" if step == current else "done" if done else ""
+        bar.append({"number": number, "label": label, "state": state, "url": url})
+    return bar
+
+
+def start_draft(
+    request: HttpRequest, ml: MLModel, data_source_id: str = ""
+) -> BatchPredictionDraft:
+    draft = BatchPredictionDraft(
+        token=secrets.token_urlsafe(9),
+        user_id=request.user.pk,
+        ml_model_id=ml.entity_id,
+        data_source_id=data_source_id,
+        name=f"Batch prediction: {ml.display_name}",
+    )
+    save_draft(request, draft)
+    return draft
+
+
+def load_draft(request: HttpRequest, token: str) -> BatchPredictionDraft:
+    return _DRAFTS.load(request, token)
+
+
+def save_draft(request: HttpRequest, draft: BatchPredictionDraft) -> None:
+    _DRAFTS.save(request, draft)
+
+
+def discard_draft(request: HttpRequest, draft: BatchPredictionDraft) -> None:
+    _DRAFTS.discard(request, draft)
+
+
+_DRAFTS: SessionDrafts[BatchPredictionDraft] = SessionDrafts(
+    SESSION_KEY, "batch prediction", BatchPredictionDraft.from_dict
+)
