@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import stat
 from collections.abc import Iterable, Sequence
 from functools import partial
@@ -32,6 +33,13 @@ _S3_READ_BUFFER = 1 << 20
 LIST_PAGE_SIZE = 1000  # S3's maximum; tests lower it to exercise paging
 
 PathLike = str | os.PathLike[str]
+
+# S3's rule for bucket names, checked before botocore sees them (its own error is a regex).
+_BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", re.ASCII)
+BUCKET_NAME_RULE = (
+    "a bucket name has 3 to 63 characters: lowercase letters, digits, dots (.) and "
+    "hyphens (-), and begins and ends with a letter or a digit"
+)
 
 
 # --------------------------------------------------------------------------------------------
@@ -129,6 +137,19 @@ def parse_s3_uri(uri: str) -> tuple[str, str]:
     return bucket, key
 
 
+def check_bucket_name(bucket: str, uri: str) -> None:
+    """Refuse a bucket name S3 would refuse, saying what a bucket name may contain.
+
+    >>> check_bucket_name("My_Bucket", "s3://My_Bucket/x.csv")
+    Traceback (most recent call last):
+    mlcore.errors.LocationError: s3://My_Bucket/x.csv: 'My_Bucket' is not a valid bucket name: \
+a bucket name has 3 to 63 characters: lowercase letters, digits, dots (.) and hyphens (-), \
+and begins and ends with a letter or a digit
+    """
+    if not _BUCKET_NAME.fullmatch(bucket):
+        raise LocationError(f"{bucket!r} is not a valid bucket name: {BUCKET_NAME_RULE}", file=uri)
+
+
 def resolve_s3(uri: str, client: S3Client | None = None) -> list[DataFile]:
     """The objects an S3 URI names: one key, or every object under a prefix (sorted by key).
 
@@ -143,6 +164,7 @@ def resolve_s3(uri: str, client: S3Client | None = None) -> list[DataFile]:
 
         client = boto3.client("s3")
     bucket, key = parse_s3_uri(uri)
+    check_bucket_name(bucket, uri)
     if key and not key.endswith("/"):
         single = _head_object(client, bucket, key, uri)
         if single is not None:

@@ -184,6 +184,19 @@ def test_it_names_the_uri_of_a_missing_bucket(s3_client: Any) -> None:
     assert caught.value.file == "s3://no-such-bucket-here/data.csv"
 
 
+@pytest.mark.parametrize("bucket", ["Bad_Bucket!", "ab", "-starts-with-a-hyphen", "UPPER"])
+def test_an_invalid_bucket_name_is_refused_with_what_a_bucket_name_may_contain(
+    s3_client: Any, bucket: str
+) -> None:
+    with pytest.raises(LocationError) as caught:
+        resolve_s3(f"s3://{bucket}/data.csv", client=s3_client)
+
+    message = str(caught.value)
+    assert f"{bucket!r} is not a valid bucket name" in message
+    assert "lowercase letters, digits, dots (.) and hyphens (-)" in message
+    assert "regex" not in message
+
+
 def test_it_rejects_a_prefix_with_nothing_under_it(s3_client: Any, s3_bucket: str) -> None:
     with pytest.raises(LocationError, match="no objects under this prefix"):
         resolve_s3(f"s3://{s3_bucket}/empty/", client=s3_client)
