@@ -49,6 +49,8 @@ DEFAULT_SAMPLE_BYTES = 1 << 20
 # record limit is 100 KB, so this leaves plenty of room while keeping memory bounded.
 MAX_RECORD_BYTES = 16 << 20
 MAX_SAMPLE_ROWS = 1000
+# A one-column file must have one field on this share of its sampled lines to be a table.
+NOT_A_TABLE_SHARE = 0.9
 UTF8_BOM = b"\xef\xbb\xbf"
 
 _QUOTE = ord('"')
@@ -784,6 +786,8 @@ def _sniff_sample(data_file: DataFile, sample: bytes, records: _Records, had_bom
         for s, e in zip(records.starts.tolist(), records.ends.tolist(), strict=True)
         if e > s
     ][: MAX_SAMPLE_ROWS + 1]
+    if width == 1 and len(rows[0]) == 1:
+        _check_single_column_is_a_table(sample, records, data_file.name)
     has_header = _first_row_is_header(rows)
     if has_header:
         if len(rows) == 1:
@@ -803,6 +807,25 @@ def _sniff_sample(data_file: DataFile, sample: bytes, records: _Records, had_bom
             "and trimmed when values are converted"
         )
     return Sniffed(delimiter, has_header, columns, rows, notes)
+
+
+def _check_single_column_is_a_table(buffer: bytes, records: _Records, file: str) -> None:
+    """Refuse prose (a .names file, a README): no delimiter splits its lines evenly.
+
+    A genuine one-column file has one field on (nearly) every line; prose has commas here
+    and there, so its lines have 1, 2, 4... comma-separated fields.
+    """
+    counts = _field_counts(buffer, records, ",")[~records.blank]
+    if counts.size and float(np.mean(counts == 1)) >= NOT_A_TABLE_SHARE:
+        return
+    low, high = int(counts.min()), int(counts.max())
+    raise DataError(
+        "is not a table: no comma, semicolon, tab or '|' splits its lines into the same "
+        f"number of fields (its first {counts.size:,} lines have {low} to {high} "
+        "comma-separated fields). A datasource needs CSV data: one record per line, with "
+        "the same number of fields on every line.",
+        file=file,
+    )
 
 
 def _width_notes(columns: int, modal_width: int) -> list[str]:

@@ -266,6 +266,19 @@ def test_a_file_url_outside_the_allowed_folders_is_refused_with_the_services_mes
     assert refused.value.message in response.content.decode()
 
 
+def test_verify_fails_on_a_file_that_is_not_a_table_with_one_reason(
+    owner_client: Client, shared_data: Path
+) -> None:
+    names = shared_data / "winequality.names"
+    verify = owner_client.post(VERIFY, {"source": "path", "server_path": str(names)})
+
+    html = verify.content.decode()
+    assert "The validation failed" in html
+    assert "is not a table" in html
+    assert "delimiter" not in html.lower().replace("csv data", "")
+    assert "single column" not in html
+
+
 def test_a_symlink_leading_out_of_the_allowed_folders_is_refused(
     owner_client: Client, datasets: Path
 ) -> None:

@@ -386,6 +386,16 @@ def test_sniff_notes_a_file_with_a_single_column(memory_file: MemoryFile) -> Non
     assert any("single column" in note for note in sniffed.notes)
 
 
+def test_sniff_refuses_prose_as_not_a_table_with_one_reason(shared_data: Path) -> None:
+    names = shared_data / "winequality.names"
+
+    with pytest.raises(DataError) as refused:
+        sniff(resolve_local(names))
+
+    assert refused.value.file == str(names)
+    assert refused.value.message.startswith("is not a table: no comma, semicolon, tab or '|'")
+
+
 def test_sniff_detects_a_header_over_all_string_columns(memory_file: MemoryFile) -> None:
     assert sniff([memory_file("color,size\nred,big\nblue,small\n")]).has_header
     assert not sniff([memory_file("red,big\nblue,small\nred,small\n")]).has_header
