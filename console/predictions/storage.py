@@ -7,7 +7,6 @@ local files or S3 through django-storages), or the `s3://` location the user gav
 
 from __future__ import annotations
 
-import io
 import tempfile
 from typing import IO, Any
 
@@ -16,6 +15,7 @@ from django.core.files.storage import default_storage
 
 from console import datafiles
 from console.models import BatchPrediction
+from mlcore.errors import LocationError
 
 STORAGE_PREFIX = "batch-predictions"
 
@@ -24,34 +24,58 @@ def storage_prefix(bp: BatchPrediction) -> str:
     return f"{STORAGE_PREFIX}/{bp.owner_id}/{bp.entity_id}/"
 
 
-class _SaveOnClose(io.RawIOBase):
+class _SaveOnClose:
     """A write-only stream that spools to a temporary file and saves it to storage on close,
-    so a large result never sits in memory and the storage sees one finished file."""
+    so a large result never sits in memory and the storage only ever sees a finished file.
+    `discard()` (the engine's call when the job fails) drops it instead."""
 
     def __init__(self, name: str) -> None:
-        super().__init__()
         self.name = name
+        self.closed = False
         self._spool = tempfile.TemporaryFile(prefix="aml-bp-")  # noqa: SIM115 closed in close()
-
-    def writable(self) -> bool:
-        return True
 
     def write(self, data: Any) -> int:
         return self._spool.write(data)
 
+    def flush(self) -> None:
+        self._spool.flush()
+
+    def writable(self) -> bool:
+        return True
+
     def close(self) -> None:
         if self.closed:
             return
+        self.closed = True
         try:
             self._spool.seek(0)
             if default_storage.exists(self.name):
                 default_storage.delete(self.name)
-            saved = default_storage.save(self.name, File(self._spool, name=self.name))
+            try:
+                saved = default_storage.save(self.name, File(self._spool, name=self.name))
+            except Exception as exc:  # storage backends raise OSError, botocore errors, ...
+                raise LocationError(
+                    f"the results cannot be written to the console's storage: {exc}",
+                    file=self.name,
+                ) from exc
             if saved != self.name:
-                raise OSError(f"storage saved {self.name} as {saved}")
+                raise LocationError(f"the storage saved the results as {saved}", file=self.name)
         finally:
             self._spool.close()
-            super().close()
+
+    def discard(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self._spool.close()
+
+    def __enter__(self) -> _SaveOnClose:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if exc[0] is None:
+            self.close()
+        else:
+            self.discard()
 
 
 class ConsoleStorageOutput:
@@ -61,7 +85,7 @@ class ConsoleStorageOutput:
         self.prefix = prefix
 
     def open_write(self, key: str) -> IO[bytes]:
-        return io.BufferedWriter(_SaveOnClose(self.location(key)))
+        return _SaveOnClose(self.location(key))  # type: ignore[return-value]
 
     def location(self, key: str) -> str:
         return self.prefix + key.lstrip("/")
@@ -85,9 +109,9 @@ def output_store_for_batch_prediction(bp: BatchPrediction) -> Any:
     """The engine's OutputStore for this batch prediction's OutputUri."""
     if bp.in_console_storage:
         return ConsoleStorageOutput(storage_prefix(bp))
-    from mlcore.predict.batch import output_store_for
+    from mlcore.predict.outputs import output_store_for
 
-    return output_store_for(bp.output_uri)
+    return output_store_for(bp.output_uri, s3_client=datafiles.s3_client())
 
 
 def output_label(bp: BatchPrediction) -> str:

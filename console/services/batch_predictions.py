@@ -8,7 +8,6 @@ location checked the way AML checked it, or, when none is given, to the console'
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -16,15 +15,14 @@ from django.db import transaction
 
 from console import dependencies
 from console.models import BatchPrediction, DataSource, MLModel, Status
+from mlcore.errors import MLCoreError
+from mlcore.predict.outputs import normalized_output_uri
 
 from . import common
 from .errors import IdempotentParameterMismatch, InvalidInput
 
 MAX_OUTPUT_URI = 2048  # botocore's S3Url
 MAX_PASS_THROUGH = 1000  # AML's limit on variables in a data file
-S3_URL_RE = re.compile(r"^s3://([^/]+)(/.*)?$")
-# AML refused these in the key part of OutputUri [BM].
-FORBIDDEN_IN_KEY = (":", "//", "/./", "/../")
 
 
 def create_batch_prediction(
@@ -106,17 +104,15 @@ def check_output_uri(output_uri: str | None) -> str:
         return ""
     if len(uri) > MAX_OUTPUT_URI:
         raise InvalidInput(f"OutputUri is at most {MAX_OUTPUT_URI:,} characters.")
-    match = S3_URL_RE.match(uri)
-    if match is None:
+    if not uri.startswith("s3://"):
         raise InvalidInput(
             f"OutputUri {uri!r} is not an S3 location: write s3://bucket/prefix/ "
             "(or leave it empty to keep the results in the console's storage)."
         )
-    key = match.group(2) or "/"
-    for bad in FORBIDDEN_IN_KEY:
-        if bad in key:
-            raise InvalidInput(f"OutputUri {uri!r}: the key may not contain {bad!r}.")
-    return uri if uri.endswith("/") else uri + "/"
+    try:
+        return normalized_output_uri(uri)  # the engine's rule, the one the job applies
+    except MLCoreError as exc:
+        raise InvalidInput(f"OutputUri is not valid: {exc}") from exc
 
 
 def check_pass_through(columns: Iterable[str], ds: DataSource) -> list[str]:

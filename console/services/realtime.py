@@ -23,6 +23,7 @@ from console import lifecycle
 from console.models import MLModel, Status
 from mlcore.artifacts import load_model
 from mlcore.errors import MLCoreError
+from mlcore.predict.explain import explain_record
 from mlcore.predict.scoring import score_record
 from mlcore.train.model import TrainedModel
 
@@ -123,6 +124,25 @@ def predict(
         raise PredictorNotMounted(f"ML model {ml.entity_id} has no ready real-time endpoint.")
     model = with_threshold(loaded_model(ml), ml.score_threshold)
     return {"Prediction": score_record(model, _strings(record))}
+
+
+def contributions(owner: Any, ml_model_id: str, record: dict[str, str]) -> dict[str, Any]:
+    """Every input attribute's share of the record's score (our addition to AML's Predict):
+    weight × transformed value summed per attribute, largest magnitude first, and what they
+    add up to with the intercept (the log-odds of "1", the predicted class's logit, or the
+    predicted value)."""
+    ml = common.get_owned(MLModel, owner, ml_model_id, include_deleted=False)
+    model = with_threshold(loaded_model(ml), ml.score_threshold)
+    record = _strings(record)
+    items = explain_record(model, record, top=None)
+    for item in items:
+        item["value"] = record.get(item["attribute"], "")
+    output = {
+        "BINARY": 'the log-odds of "1"',
+        "MULTICLASS": "the predicted class's logit",
+        "REGRESSION": "the predicted value",
+    }[ml.ml_model_type]
+    return {"items": items, "output": output}
 
 
 def with_threshold(model: TrainedModel, threshold: float) -> TrainedModel:

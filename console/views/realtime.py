@@ -76,7 +76,7 @@ def _predict(request: HttpRequest, ml: MLModel, model: TrainedModel) -> HttpResp
         "json": json.dumps(answer, indent=2),
         "prediction": prediction,
         "bars": tryit.score_bars(prediction, ml.ml_model_type),
-        "contributions": realtime.contributions(ml, record),
+        "contributions": realtime.contributions(request.user, ml.entity_id, record),
     }
     return _render(request, ml, model, values=record, result=result)
 
