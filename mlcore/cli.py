@@ -1,14 +1,20 @@
-"""The engine's command line: `python -m mlcore infer-schema | statistics | train | evaluate`.
+"""The engine's command line: `python -m mlcore infer-schema | statistics | train | evaluate |
+predict`.
 
     python -m mlcore infer-schema DATA [--header | --no-header]
     python -m mlcore statistics DATA --schema SCHEMA [--rearrangement JSON]
     python -m mlcore train DATA --schema SCHEMA --model-type TYPE [--recipe FILE]
                            [--parameters JSON] [--rearrangement JSON] [--seed N] --out MODEL
     python -m mlcore evaluate MODEL DATA [--schema SCHEMA] [--rearrangement JSON]
+    python -m mlcore predict MODEL DATA --schema SCHEMA --out DIR|s3://bucket/prefix/ [--id ID]
+                             [--pass-through a,b] [--explain]
 
 `train` writes the model file to MODEL, prints a JSON summary (records, passes, features, size,
 loss history) to stdout and its progress and log lines to stderr. `evaluate` prints AML's
 evaluation (metric, baseline, alerts, details); the schema defaults to the model's own.
+`predict` writes AML's batch prediction files under the output location
+(`batch-prediction/result/<ID>-<file>.gz` per input file and `batch-prediction/<ID>.manifest`)
+and prints a JSON summary (records, invalid records, the manifest's content, the columns).
 
 DATA is a local file or directory (no root restriction here: the command line runs with the
 user's own rights) or an `s3://bucket/key` / `s3://bucket/prefix/` URI, read with boto3's default
@@ -88,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     stats.set_defaults(run=run_statistics)
     add_train_command(commands)
     add_evaluate_command(commands)
+    add_predict_command(commands)
     return parser
 
 
@@ -129,6 +136,39 @@ def add_evaluate_command(commands: Any) -> None:
         "--rearrangement", metavar="JSON", help="a data rearrangement (or a file)"
     )
     evaluate.set_defaults(run=run_evaluate)
+
+
+def add_predict_command(commands: Any) -> None:
+    predict = commands.add_parser("predict", help="write AML's batch prediction files")
+    predict.add_argument("model", metavar="MODEL", help="a model file written by train")
+    predict.add_argument("data", metavar="DATA", help="a local path or an s3:// URI")
+    predict.add_argument(
+        "--schema",
+        required=True,
+        metavar="SCHEMA",
+        help="the data's schema: a JSON file, or the JSON",
+    )
+    predict.add_argument(
+        "--out",
+        required=True,
+        metavar="DIR|s3://bucket/prefix/",
+        help="the output location (AML's OutputUri)",
+    )
+    predict.add_argument(
+        "--id", metavar="ID", help="the batch prediction id (default: bp- and a random suffix)"
+    )
+    predict.add_argument(
+        "--pass-through",
+        metavar="a,b",
+        default="",
+        help="input columns copied, by name, ahead of the prediction columns",
+    )
+    predict.add_argument(
+        "--explain",
+        action="store_true",
+        help="add the three attributes that contributed most to each record's score",
+    )
+    predict.set_defaults(run=run_predict)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -220,6 +260,42 @@ def run_evaluate(args: argparse.Namespace) -> dict[str, Any]:
     return evaluate_model(
         model, files, schema, fmt, rearrangement=load_rearrangement(args.rearrangement)
     )
+
+
+def run_predict(args: argparse.Namespace) -> dict[str, Any]:
+    import uuid
+
+    from mlcore.artifacts import load_model
+    from mlcore.predict.batch import batch_predict, output_store_for
+
+    model = load_model(args.model)
+    files = resolve_location(args.data)
+    schema = load_schema(args.schema)
+    fmt = CsvFormat(delimiter=detect_delimiter(files), has_header=schema.data_file_contains_header)
+    store = output_store_for(args.out)
+    identifier = args.id or f"bp-{uuid.uuid4().hex[:12]}"
+    pass_through = [name.strip() for name in args.pass_through.split(",") if name.strip()]
+    result = batch_predict(
+        model,
+        files,
+        schema,
+        fmt,
+        batch_prediction_id=identifier,
+        store=store,
+        pass_through=pass_through,
+        explain=args.explain,
+        progress=lambda records, _: print(f"read {records:,} records", file=sys.stderr),
+        log=lambda line: print(line, file=sys.stderr),
+    )
+    return {
+        "batchPredictionId": identifier,
+        "totalRecordCount": result.total_records,
+        "invalidRecordCount": result.invalid_records,
+        "manifest": result.manifest_location,
+        "outputs": result.outputs,
+        "columns": result.columns,
+        "metric": result.metric,
+    }
 
 
 def load_parameters(argument: str | None) -> dict[str, str] | None:
