@@ -74,8 +74,6 @@ class Draft:
     notes: list[str]
     head_rows: list[list[str]]  # the first lines exactly as split, header line included
     schema: dict[str, Any]  # service vocabulary, as schema_to_dict writes it
-    suggested_target: str | None = None
-    suggested_row_id: str | None = None
     confirmed: list[str] = field(default_factory=list)  # steps the user has continued from
 
     def to_dict(self) -> dict[str, Any]:
@@ -85,6 +83,9 @@ class Draft:
     def from_dict(cls, data: dict[str, Any]) -> Draft:
         values = dict(data)
         values["files"] = [(str(name), int(size)) for name, size in data["files"]]
+        # Drafts saved before the suggestions were computed from the schema stored them.
+        values.pop("suggested_target", None)
+        values.pop("suggested_row_id", None)
         return cls(**values)
 
     # ----------------------------------------------------------------------- what it holds
@@ -129,6 +130,16 @@ class Draft:
             shown = [value for value in distinct if value][:limit]
             samples.append(", ".join(shown)[:120] or "(empty)")
         return samples
+
+    # The suggestions follow the schema in force (inferred, uploaded or copied), so they are
+    # worked out when asked for rather than stored when the schema was first inferred.
+    @property
+    def suggested_target(self) -> str | None:
+        return suggest_target(self.parsed_schema, self.preview_rows())
+
+    @property
+    def suggested_row_id(self) -> str | None:
+        return suggest_row_id(self.parsed_schema, self.preview_rows())
 
     def type_counts(self) -> dict[str, int]:
         counts = Counter(a["attributeType"] for a in self.schema["attributes"])
@@ -214,10 +225,7 @@ def discard_draft(request: HttpRequest, draft: Draft) -> None:
 def reinfer(draft: Draft, summary: LocationSummary, has_header: bool) -> None:
     """Guess the schema again, reading the first line as column names or as a record."""
     columns, rows = rows_for_header(summary, has_header)
-    schema = infer_schema(columns, rows, has_header)
-    draft.suggested_target = suggest_target(schema, rows)
-    draft.suggested_row_id = suggest_row_id(schema, rows)
-    draft.schema = schema_to_dict(schema)
+    draft.schema = schema_to_dict(infer_schema(columns, rows, has_header))
 
 
 def rows_for_header(

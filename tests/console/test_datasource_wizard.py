@@ -414,6 +414,49 @@ def test_a_schema_saying_header_fits_a_headerless_file_by_position_and_keeps_lin
     assert "39, 50, 38" in html  # the first record is still shown among the samples
 
 
+def test_the_suggested_target_follows_an_uploaded_schema(
+    owner_client: Client, shared_data: Path
+) -> None:
+    token = start_with_path(owner_client, shared_data / "adult.data")
+    with (shared_data / "adult-train.csv.schema").open("rb") as schema_file:
+        owner_client.post(
+            step_url("schema", token), {"action": "replace", "schema_file": schema_file}
+        )
+    confirm_schema(owner_client, token)
+
+    html = owner_client.get(step_url("target", token)).content.decode()
+
+    assert "Suggested target: <strong>income-greater-50k</strong>" in html
+    assert "Var15" not in html
+
+
+def test_the_suggested_target_follows_the_schema_of_a_copied_datasource(
+    owner_client: Client, owner: Any, shared_data: Path
+) -> None:
+    adult = shared_data / "adult.data"
+    schema = json.loads((shared_data / "adult-train.csv.schema").read_text())
+    schema["dataFileContainsHeader"] = False
+    DataSource.objects.create(
+        owner=owner,
+        entity_id="ds-AdultCopied01",
+        name="adult",
+        source_kind=DataSource.SourceKind.PATH,
+        data_location_s3=str(adult),
+        data_schema=schema,
+        status=Status.COMPLETED,
+    )
+    response = owner_client.post(
+        CREATE, {"source": "path", "server_path": str(adult), "copy_from": "ds-AdultCopied01"}
+    )
+    token = token_of(response)
+    confirm_schema(owner_client, token)
+
+    html = owner_client.get(step_url("target", token)).content.decode()
+
+    assert "Suggested target: <strong>income-greater-50k</strong>" in html
+    assert "Var15" not in html
+
+
 def test_a_schema_whose_names_differ_from_a_real_header_is_still_refused(
     owner_client: Client, banking: Path
 ) -> None:
