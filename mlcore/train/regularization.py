@@ -70,6 +70,9 @@ MAX_HELD_OUT = 50_000
 #: above this many training records the amounts are compared on a sample of this many, and the
 #: model is then trained once on all of them with the kept strength (`_sample_then_train`)
 SEARCH_MAX_RECORDS = 10_000
+#: ... and on a sample of at most this many stored values (wide rows: MNIST's 784 pixels make a
+#: side-by-side step of 6 amounts x 10 classes cost 60 models' worth)
+SEARCH_MAX_VALUES = 2_000_000
 _SAMPLE_OFFSET = 1 << 40
 #: passes of the comparison on the sample (the ranking of the amounts settles within a few)
 SAMPLE_SEARCH_PASSES = 5
@@ -242,7 +245,7 @@ def fit_sgd_automatic(
         return _solve_exactly(chunks, held_out, loss, target, progress, log)
     if held_rows < MIN_HELD_OUT_TO_CHOOSE:
         return _without_a_choice(everything, n_features, loss, config, target, progress, log)
-    if training_rows > SEARCH_MAX_RECORDS:
+    if sample_share(training_rows, _nnz(chunks)) < 1.0:
         return _sample_then_train(chunks, held_out, n_features, loss, config, target, progress, log)
     amounts = l2_grid(training_rows)
     choice = _search(chunks, held_out, n_features, loss, config, amounts, target, progress)
@@ -377,7 +380,7 @@ def _sample_then_train(
     wins on the sample's n records carries over to all N as the same strength / N.
     """
     training_rows, held_rows = _rows(chunks), _rows(held_out)
-    sample = sampled_rows(chunks, SEARCH_MAX_RECORDS / training_rows)
+    sample = sampled_rows(chunks, sample_share(training_rows, _nnz(chunks)))
     sample_rows = _rows(sample)
     # the sample has to rank the amounts, not to train the model: a few passes do
     short = replace(config, max_passes=min(config.max_passes, SAMPLE_SEARCH_PASSES))
@@ -406,6 +409,15 @@ def _sample_then_train(
         log(choice.summary())
     final.result.records = training_rows + held_rows  # the held-out ones decided when to stop
     return AutomaticResult(result=final.result, choice=choice, history=final.result.history)
+
+
+def sample_share(rows: int, nnz: int) -> float:
+    """The share of the training records the amounts are compared on (1.0: all of them).
+
+    >>> sample_share(5_000, 100_000), sample_share(40_000, 1_200_000), sample_share(3_150, 4_940_768)
+    (1.0, 0.25, 0.4047953678456467)
+    """
+    return min(1.0, SEARCH_MAX_RECORDS / max(rows, 1), SEARCH_MAX_VALUES / max(nnz, 1))
 
 
 def sampled_rows(chunks: Sequence[SparseBatch], fraction: float) -> list[SparseBatch]:
