@@ -25,7 +25,8 @@ scored it. A column the model needs but the data lacks is a missing value in eve
 columns the model does not know are ignored (they may still be passed through).
 
 The run fails only when the input cannot be read or an output cannot be written, with a
-`MLCoreError` naming the location; a failed run publishes no result file.
+`MLCoreError` naming the location; a failed run leaves no half-written result and no manifest
+(results of input files finished before the failure stay).
 
 >>> store = output_store_for("s3://bucket/predictions/")               # doctest: +SKIP
 >>> result = batch_predict(model, files, schema, CsvFormat(),           # doctest: +SKIP
