@@ -5,15 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlcore.predict.batch import batch_predict
-
 from console.jobs import JobContext
-from console.jobs.evaluation import with_training_types
 from console.jobs.statistics import files_of, format_of
 from console.models import BatchPrediction
-from console.predictions.results import invalid_lines
 from console.predictions.storage import output_label, output_store_for_batch_prediction
 from console.services.realtime import loaded_model, with_threshold
+from mlcore.predict.batch import batch_predict
 from mlcore.schema import parse_schema
 
 
@@ -21,7 +18,9 @@ def batch_prediction_job(bp: BatchPrediction, context: JobContext) -> dict[str, 
     ml, ds = bp.ml_model, bp.batch_prediction_data_source
     threshold = bp.score_threshold if bp.score_threshold is not None else ml.score_threshold
     model = with_threshold(loaded_model(ml), threshold)
-    schema = with_training_types(parse_schema(ds.data_schema), model.schema)
+    schema = parse_schema(
+        ds.data_schema
+    )  # the engine reads the model's columns by name, typed as trained
     files = files_of(ds)
     total_bytes = sum(f.size for f in files)
     context.progress(force=True, phase="scoring", records=0, bytes=0, totalBytes=total_bytes)
@@ -41,14 +40,12 @@ def batch_prediction_job(bp: BatchPrediction, context: JobContext) -> dict[str, 
             phase="scoring", records=records, bytes=done, totalBytes=total_bytes
         ),
         log=context.log,
+        on_invalid=context.invalid,  # file, line and reason of each, logged like every job's
     )
     context.log(
         f"Scored {result.total_records:,} records, {result.invalid_records:,} could not be "
         f"scored; manifest {result.manifest_location}."
     )
-    bp.outputs = dict(result.outputs)
-    bp.invalid_record_count = result.invalid_records
-    _log_invalid_lines(bp, schema.data_file_contains_header, context)
     return {
         "total_record_count": result.total_records,
         "invalid_record_count": result.invalid_records,
@@ -62,14 +59,3 @@ def batch_prediction_job(bp: BatchPrediction, context: JobContext) -> dict[str, 
             "totalBytes": total_bytes,
         },
     }
-
-
-def _log_invalid_lines(bp: BatchPrediction, has_header: bool, context: JobContext) -> None:
-    """The first blank result lines, logged like every job's invalid records so the page lists
-    them ("Invalid record: <file>, line <n>: …")."""
-    found = invalid_lines(bp, has_header)
-    for name, line in found.lines:
-        context.invalid.lines.append(
-            f"Invalid record: {name}, line {line}: the record could not be scored"
-        )
-    context.invalid.count += len(found.lines) + found.more

@@ -1,6 +1,5 @@
 """Reading a completed batch prediction's results back for its page: the first rows beside their
-input records, the invalid records (blank result lines) with their line numbers, and the result
-files decompressed while they stream.
+input records, and the result files as written or decompressed while they stream.
 
 Everything here reads a bounded amount (the first rows, the first invalid lines) or streams;
 nothing holds a whole result file in memory.
@@ -21,7 +20,6 @@ from mlcore.errors import MLCoreError
 from .storage import open_location
 
 PREVIEW_ROWS = 100
-INVALID_LINES_SHOWN = 100
 STREAM_CHUNK = 64 * 1024
 
 
@@ -133,36 +131,3 @@ def _first_csv_rows(lines: Any, n: int, delimiter: str) -> Iterator[list[str]]:
         if count >= n:
             return
         yield row
-
-
-@dataclass
-class InvalidLines:
-    """Records the engine could not score: their result line is blank."""
-
-    lines: list[tuple[str, int]] = field(default_factory=list)  # (input file, line number)
-    more: int = 0
-
-
-def invalid_lines(
-    bp: BatchPrediction, has_header: bool, limit: int = INVALID_LINES_SHOWN
-) -> InvalidLines:
-    """Where the blank result lines are, as input line numbers (the header is line 1).
-
-    A record spread over several lines by a quoted newline shifts the numbers after it; such
-    files are rare, and the record number is still exact.
-    """
-    found = InvalidLines()
-    if not bp.invalid_record_count:
-        return found
-    offset = 1 + int(has_header)
-    for result in result_files(bp):
-        for number, line in enumerate(_result_lines(bp, result)):
-            if number == 0 or line.strip():
-                continue  # the header line, or a scored record
-            found.lines.append((result.input_name, number - 1 + offset))
-            if len(found.lines) == limit:
-                break  # reading on would only count what the row already knows
-        if len(found.lines) == limit:
-            break
-    found.more = max(0, bp.invalid_record_count - len(found.lines))
-    return found

@@ -37,9 +37,9 @@ from .objects import (
 
 DETAIL_TEMPLATE = "console/batch_predictions/detail.html"
 METRIC_LABELS = {
-    "BinaryAccuracy": "Accuracy at the saved score threshold",
-    "MulticlassAvgFScore": "Average F1 score (macro)",
-    "RegressionRMSE": "Root mean square error (RMSE)",
+    "accuracy": "Accuracy at the saved score threshold",
+    "macroF1": "Average F1 score (macro)",
+    "rmse": "Root mean square error (RMSE)",
 }
 
 
