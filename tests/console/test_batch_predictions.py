@@ -8,6 +8,7 @@ import csv
 import gzip
 import io
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -562,3 +563,127 @@ def test_a_skipped_wizard_step_sends_back_and_a_strangers_draft_is_404(
         ).status_code
         == 400
     )
+
+
+# --------------------------------------------------------------------------- S3, on moto over HTTP
+
+
+@pytest.fixture
+def s3(moto_server: str, aws_env: dict[str, str], settings: Any) -> Any:
+    """A client on the moto server, which the console also reads and writes s3:// through."""
+    import boto3
+
+    settings.AML_DATA_S3_ENDPOINT_URL = moto_server
+    return boto3.client("s3", endpoint_url=moto_server, region_name="us-east-1")
+
+
+@pytest.fixture
+def bucket(s3: Any) -> str:
+    name = f"aml-out-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=name)
+    return name
+
+
+@pytest.mark.integration
+def test_results_go_to_an_s3_location_with_amls_names_and_manifest(
+    owner: Any,
+    owner_client: Client,
+    model: MLModel,
+    shared_data: Path,
+    enqueued: list[Any],
+    s3: Any,
+    bucket: str,
+) -> None:
+    ds = banking_batch_source(owner, shared_data)
+    bp = create_batch_prediction(
+        owner,
+        batch_prediction_id="bp-s3test",
+        ml_model_id=model.entity_id,
+        batch_prediction_data_source_id=ds.entity_id,
+        output_uri=f"s3://{bucket}/predictions",
+    )
+
+    run_all(enqueued)
+
+    bp.refresh_from_db()
+    assert bp.status == Status.COMPLETED, bp.message
+    keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"])
+    assert keys == [
+        "predictions/batch-prediction/bp-s3test.manifest",
+        "predictions/batch-prediction/result/bp-s3test-banking-batch.csv.gz",
+    ]
+    manifest = json.loads(s3.get_object(Bucket=bucket, Key=keys[0])["Body"].read())
+    [(source, result)] = manifest.items()
+    assert source.endswith("banking-batch.csv")
+    assert result == f"s3://{bucket}/{keys[1]}"
+    assert bp.outputs == manifest and bp.manifest_location == f"s3://{bucket}/{keys[0]}"
+    rows = gz_rows(s3.get_object(Bucket=bucket, Key=keys[1])["Body"].read())
+    assert rows[0] == ["bestAnswer", "score"] and len(rows) == BATCH_RECORDS + 1
+    # The page reads the files back from S3: preview and the streamed CSV.
+    page = owner_client.get(page_of(bp)).content.decode()
+    assert page.count('<tr><td class="muted">') == 100
+    assert f"s3://{bucket}/predictions/" in page
+    streamed = owner_client.get(page_of(bp, "download-csv", 0))
+    assert b"".join(streamed.streaming_content).decode().splitlines()[0] == "bestAnswer,score"
+
+
+@pytest.mark.integration
+def test_an_s3_location_that_cannot_be_written_fails_with_its_message(
+    owner: Any, model: MLModel, shared_data: Path, enqueued: list[Any], s3: Any
+) -> None:
+    ds = banking_batch_source(owner, shared_data)
+    missing = f"aml-missing-{uuid.uuid4().hex[:12]}"
+    bp = create_batch_prediction(
+        owner,
+        ml_model_id=model.entity_id,
+        batch_prediction_data_source_id=ds.entity_id,
+        output_uri=f"s3://{missing}/out/",
+    )
+
+    run_all(enqueued)
+
+    bp.refresh_from_db()
+    assert bp.status == Status.FAILED
+    assert bp.message == f"s3://{missing}/out/: no such bucket"
+
+
+@pytest.mark.integration
+def test_the_consoles_storage_on_s3_holds_the_results_too(
+    owner: Any,
+    owner_client: Client,
+    shared_data: Path,
+    enqueued: list[Any],
+    s3: Any,
+    bucket: str,
+    moto_server: str,
+    settings: Any,
+) -> None:
+    """As with AML_STORAGE=s3: the model file and the results both live in the console's bucket."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": bucket,
+                "endpoint_url": moto_server,
+                "region_name": "us-east-1",
+                "location": "console",
+                "file_overwrite": False,
+                "default_acl": None,
+            },
+        },
+    }
+    ml = banking_model(owner, shared_data, records=2000)
+    ds = banking_batch_source(owner, shared_data)
+    bp = create_batch_prediction(
+        owner, ml_model_id=ml.entity_id, batch_prediction_data_source_id=ds.entity_id
+    )
+
+    run_all(enqueued)
+
+    bp.refresh_from_db()
+    assert bp.status == Status.COMPLETED, bp.message
+    result = next(iter(bp.outputs.values()))
+    s3.head_object(Bucket=bucket, Key=f"console/{result}")
+    response = owner_client.get(page_of(bp, "download", 0))
+    assert len(gz_rows(b"".join(response.streaming_content))) == BATCH_RECORDS + 1
