@@ -23,10 +23,12 @@ from mlcore.errors import SchemaError
 from mlcore.io.csvreader import column_names_from_header, generic_column_names
 from mlcore.schema import (
     AttributeType,
+    SampleFit,
     Schema,
     check_schema_fits_columns,
     infer_schema,
     parse_schema,
+    sample_fit,
     schema_to_dict,
     schema_to_json,
     suggest_row_id,
@@ -55,7 +57,23 @@ MODEL_TYPE_LABELS = {
     "MULTICLASS": "Multiclass classification",
     "REGRESSION": "Regression",
 }
+# Only these types can make a value invalid; Categorical and Text take any string.
+CHECKED_TYPES = (AttributeType.NUMERIC, AttributeType.BINARY)
+TYPE_RULES = {
+    AttributeType.NUMERIC: "Numeric values are numbers",
+    AttributeType.BINARY: "Binary values are 1/0, yes/no, true/false, y/n or t/f",
+}
 DELIMITER_LABELS = {",": "Comma (,)", ";": "Semicolon (;)", "\t": "Tab", "|": "Vertical bar (|)"}
+
+
+def misfit_message(type: AttributeType, fit: SampleFit) -> str:
+    """E.g. '20 of 20 sampled values would be invalid as Binary, e.g. "<=50K", ">50K"…'."""
+    examples = ", ".join(f'"{value}"' for value in fit.examples)
+    return (
+        f"{fit.invalid:,} of {fit.sampled:,} sampled values would be invalid as "
+        f"{type.value.capitalize()}, e.g. {examples}. {TYPE_RULES[type]}: records with "
+        "other values are counted invalid (too many fail the datasource)."
+    )
 
 
 def delimiter_label(delimiter: str) -> str:
@@ -140,6 +158,33 @@ class Draft:
     @property
     def suggested_row_id(self) -> str | None:
         return suggest_row_id(self.parsed_schema, self.preview_rows())
+
+    def column_sample(self, index: int) -> list[str]:
+        return [row[index] for row in self.preview_rows() if index < len(row)]
+
+    def misfits(self) -> list[dict[str, str]]:
+        """Per attribute, the types its sampled values do not fit, each with its warning."""
+        return [
+            {
+                checked.value: misfit_message(checked, fit)
+                for checked in CHECKED_TYPES
+                if (fit := sample_fit(checked, self.column_sample(index))).invalid
+            }
+            for index in range(len(self.schema["attributes"]))
+        ]
+
+    def type_warnings(self) -> list[dict[str, str]]:
+        """The used attributes whose sampled values do not fit their chosen type."""
+        excluded = set(self.schema.get("excludedAttributeNames") or [])
+        return [
+            {
+                "name": a["attributeName"],
+                "type": a["attributeType"],
+                "message": misfit[a["attributeType"]],
+            }
+            for a, misfit in zip(self.schema["attributes"], self.misfits(), strict=True)
+            if a["attributeType"] in misfit and a["attributeName"] not in excluded
+        ]
 
     def type_counts(self) -> dict[str, int]:
         counts = Counter(a["attributeType"] for a in self.schema["attributes"])

@@ -6,6 +6,7 @@ import copy
 import json
 import os
 import secrets
+from functools import cached_property
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -297,9 +298,12 @@ class SchemaEditForm(forms.Form):
             )
         self.new_schema: dict[str, Any] = {}
 
+    @cached_property
     def rows(self) -> list[dict[str, Any]]:
-        """One row per attribute for the template: its fields and a few sample values."""
+        """One row per attribute for the template: its fields, a few sample values, and the
+        warning for each type its sampled values do not fit (the page shows the chosen one's)."""
         samples = self.draft.sample_values()
+        misfits = self.draft.misfits()
         return [
             {
                 "index": i,
@@ -307,9 +311,15 @@ class SchemaEditForm(forms.Form):
                 "type": self[f"type-{i}"],
                 "exclude": self[f"exclude-{i}"],
                 "samples": samples[i] if i < len(samples) else "",
+                "misfits": json.dumps(misfits[i]),
+                "warning": misfits[i].get(str(self[f"type-{i}"].value())),
             }
             for i, attribute in enumerate(self.draft.schema["attributes"])
         ]
+
+    def misfit_names(self) -> list[str]:
+        """The attributes whose sampled values do not fit the type shown for them."""
+        return [row["name"] for row in self.rows if row["warning"]]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()

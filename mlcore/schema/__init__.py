@@ -16,9 +16,11 @@ from mlcore.schema.values import (
     BINARY_FALSE,
     BINARY_TRUE,
     ConvertedColumn,
+    SampleFit,
     convert_column,
     is_number,
     parse_binary_value,
+    sample_fit,
 )
 
 __all__ = [
@@ -29,6 +31,7 @@ __all__ = [
     "AttributeType",
     "ConvertedColumn",
     "ModelType",
+    "SampleFit",
     "Schema",
     "check_schema_fits_columns",
     "convert_column",
@@ -37,6 +40,7 @@ __all__ = [
     "is_number",
     "parse_binary_value",
     "parse_schema",
+    "sample_fit",
     "schema_to_dict",
     "schema_to_json",
     "suggest_row_id",

@@ -94,8 +94,10 @@ def confirm_schema(client: Client, token: str, **changes: Any) -> None:
     assert response["Location"] == step_url("target", token)
 
 
-def walk_to_review(client: Client, token: str, *, target: str = "y", row_id: str = "") -> None:
-    confirm_schema(client, token)
+def walk_to_review(
+    client: Client, token: str, *, target: str = "y", row_id: str = "", **types: str
+) -> None:
+    confirm_schema(client, token, **types)
     response = client.post(step_url("target", token), {"uses_target": "yes", "target": target})
     assert response["Location"] == step_url("row-id", token)
     answer = {"has_row_id": "yes", "row_id": row_id} if row_id else {"has_row_id": "no"}
@@ -412,6 +414,63 @@ def test_a_schema_saying_header_fits_a_headerless_file_by_position_and_keeps_lin
     html = response.content.decode()
     assert "the first line holds the column names, but here it is a record (39, State-gov" in html
     assert "39, 50, 38" in html  # the first record is still shown among the samples
+
+
+def adult_with_its_schema(client: Client, shared_data: Path) -> str:
+    token = start_with_path(client, shared_data / "adult.data")
+    with (shared_data / "adult-train.csv.schema").open("rb") as schema_file:
+        client.post(step_url("schema", token), {"action": "replace", "schema_file": schema_file})
+    return token
+
+
+BINARY_MISFIT = (
+    "20 of 20 sampled values would be invalid as Binary, e.g. &quot;&lt;=50K&quot;, "
+    "&quot;&gt;50K&quot;. Binary values are 1/0, yes/no, true/false, y/n or t/f"
+)
+
+
+def test_the_schema_step_warns_when_sampled_values_do_not_fit_the_chosen_type(
+    owner_client: Client, shared_data: Path
+) -> None:
+    token = adult_with_its_schema(owner_client, shared_data)
+
+    html = owner_client.get(step_url("schema", token)).content.decode()
+
+    assert BINARY_MISFIT in html
+    summary = re.search(r'id="type-warnings"[^>]*>(.*?)</p>', html, re.S)
+    assert summary and "income-greater-50k" in summary.group(1)
+    assert "hidden" not in re.search(r'<p class="type-warning" id="type-warnings"[^>]*>', html)[0]
+
+
+def test_the_review_step_lists_every_attribute_whose_sampled_values_do_not_fit(
+    owner_client: Client, shared_data: Path
+) -> None:
+    token = adult_with_its_schema(owner_client, shared_data)
+    schema = draft_schema(owner_client, token)
+    workclass = [a["attributeName"] for a in schema["attributes"]].index("workclass")
+    walk_to_review(
+        owner_client, token, target="income-greater-50k", **{f"type-{workclass}": "NUMERIC"}
+    )
+
+    html = owner_client.get(step_url("review", token)).content.decode()
+
+    warnings = re.search(r'<section class="card type-warnings".*?</section>', html, re.S)
+    assert warnings, html[:3000]
+    assert "<strong>income-greater-50k</strong> (Binary): " + BINARY_MISFIT in warnings[0]
+    assert (
+        "<strong>workclass</strong> (Numeric): 20 of 20 sampled values would be invalid"
+        in warnings[0]
+    )
+    assert "&quot;State-gov&quot;" in warnings[0]
+
+
+def test_the_review_step_has_no_type_warning_when_every_sampled_value_fits(
+    owner_client: Client, banking: Path
+) -> None:
+    token = start_with_path(owner_client, banking)
+    walk_to_review(owner_client, token)
+
+    assert 'id="type-warnings"' not in owner_client.get(step_url("review", token)).content.decode()
 
 
 def test_the_suggested_target_follows_an_uploaded_schema(

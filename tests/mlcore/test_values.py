@@ -14,6 +14,7 @@ from mlcore.schema.values import (
     convert_column,
     is_number,
     parse_binary_value,
+    sample_fit,
 )
 
 
@@ -127,6 +128,21 @@ def test_it_rejects_things_that_are_not_numbers(text: str) -> None:
 def test_is_number_agrees_with_numeric_conversion(text: str) -> None:
     column = convert(AttributeType.NUMERIC, text)
     assert is_number(text) == (not column.invalid[0])
+
+
+@pytest.mark.parametrize("type", list(AttributeType))
+def test_a_sample_fit_counts_the_values_conversion_would_make_invalid(
+    type: AttributeType,
+) -> None:
+    sample = ["<=50K", " >50K ", "", "1", "yes", "2.5", "inf", "<=50K", "F"]
+
+    fit = sample_fit(type, sample)
+
+    column = convert(type, *sample)
+    assert fit.invalid == int(column.invalid.sum())
+    assert fit.sampled == int((~column.missing).sum())
+    bad = [value.strip() for value, invalid in zip(sample, column.invalid, strict=True) if invalid]
+    assert fit.examples == list(dict.fromkeys(bad))[:3]
 
 
 def test_it_converts_a_million_numbers_quickly() -> None:

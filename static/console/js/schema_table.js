@@ -78,9 +78,30 @@
     });
     table.rows.forEach((row) => box(row).addEventListener("change", update));
     table.onRender(update);
+    // Warn, per attribute, when its sampled values do not fit the type now chosen.
+    const summary = form.querySelector("[data-misfit-summary]");
+    function warn(row) {
+      const messages = JSON.parse(row.dataset.misfits || "{}");
+      const warning = row.querySelector("[data-type-warning]");
+      const message = messages[row.querySelector("select").value] || "";
+      warning.textContent = message;
+      warning.hidden = !message;
+    }
+    function summarise() {
+      if (!summary) return;
+      const names = table.rows.filter((row) => !row.querySelector("[data-type-warning]").hidden)
+        .map((row) => row.querySelector("td.name").textContent);
+      summary.querySelector("[data-misfit-names]").textContent = names.join(", ");
+      summary.hidden = names.length === 0;
+    }
+    table.rows.forEach((row) => row.querySelector("select").addEventListener("change", () => {
+      warn(row);
+      summarise();
+    }));
     form.querySelector("[data-bulk-apply]").addEventListener("click", () => {
       const type = form.querySelector("[data-bulk-type]").value;
-      selected().forEach((row) => { row.querySelector("select").value = type; });
+      selected().forEach((row) => { row.querySelector("select").value = type; warn(row); });
+      summarise();
     });
     form.querySelector("[data-bulk-exclude]").addEventListener("click", () => {
       selected().forEach((row) => { excludeBox(row).checked = true; row.classList.add("excluded"); });
