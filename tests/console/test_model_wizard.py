@@ -367,6 +367,25 @@ def test_it_keeps_a_bad_recipe_on_its_step_with_the_position(
     assert owner_client.get(step_url("advanced", token))["Location"] == step_url("recipe", token)
 
 
+def test_the_recipe_step_says_comments_are_allowed_and_accepts_a_recipe_with_comments(
+    owner_client: Client, banking: DataSource
+) -> None:
+    token = start(owner_client, banking)
+    go(owner_client, token, "settings", {"mode": "custom"}, "recipe")
+    commented = (
+        '{"groups": {}, // no groups\n "assignments": {},\n'
+        ' "outputs": ["ALL_INPUTS"] // every input as it is\n}'
+    )
+
+    page = owner_client.get(step_url("recipe", token)).content.decode()
+    answer = owner_client.post(VALIDATE, {"draft": token, "recipe": commented}).json()
+    response = owner_client.post(step_url("recipe", token), {"recipe": commented})
+
+    assert "You may add comments" in page and "not allowed" not in page
+    assert answer["ok"] is True
+    assert response["Location"] == step_url("advanced", token)
+
+
 def test_the_validate_endpoint_answers_ok_or_the_error_with_its_position(
     owner_client: Client, banking: DataSource
 ) -> None:
