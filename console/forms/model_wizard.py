@@ -202,25 +202,35 @@ class AdvancedForm(forms.Form):
             cleaned["regularization_amount"] = ""
         elif kind and not amount:
             self.add_error("regularization_amount", f"Enter the {kind.upper()} amount.")
-        if not self.errors:
-            self._check_with_trainer(cleaned)
+        self._check_with_trainer(cleaned)
         return cleaned
 
     def _check_with_trainer(self, cleaned: dict[str, Any]) -> None:
-        """The trainer's own validation (TrainingParameters) has the last word on every value."""
-        try:
-            TrainingParameters.from_aml(self._draft_with(cleaned).parameters, console=True)
-        except ParameterError as exc:
-            field = self.FIELD_FOR_KEY.get(exc.key or "")
-            message = str(exc)
-            if field == "regularization_amount":
-                message = f"Regularization amount must be a number of 0 or more ({exc})."
-            self.add_error(field, message)
+        """The trainer's own validation (TrainingParameters) has the last word on every value.
+
+        Each field is checked on its own, so that every error of the step shows at once, next
+        to its field (the trainer stops at the first bad key); fields already in error, or
+        missing, take the defaults meanwhile.
+        """
+        parameters = self._draft_with(cleaned).parameters
+        for field in dict.fromkeys(self.FIELD_FOR_KEY.values()):
+            if field in self.errors or field not in cleaned:
+                continue
+            own = {k: v for k, v in parameters.items() if self.FIELD_FOR_KEY.get(k) == field}
+            try:
+                TrainingParameters.from_aml(own, console=True)
+            except ParameterError as exc:
+                message = str(exc)
+                if field == "regularization_amount":
+                    message = f"Regularization amount must be a number of 0 or more ({exc})."
+                self.add_error(field, message)
 
     @staticmethod
     def _draft_with(cleaned: dict[str, Any]) -> ModelDraft:
+        """A draft holding the valid values given, and the defaults for the others."""
         draft = ModelDraft(token="", user_id=0, data_source_id="", data_source_name="")
-        AdvancedForm.apply(draft, cleaned)
+        valid = {key: cleaned[key] for key in AdvancedForm.initial_for(draft) if key in cleaned}
+        AdvancedForm.apply(draft, AdvancedForm.initial_for(draft) | valid)
         return draft
 
     @staticmethod

@@ -427,6 +427,34 @@ def test_it_shows_errors_for_bad_advanced_values(
     assert message in response.content.decode()
 
 
+def test_the_advanced_step_shows_every_error_at_once_next_to_its_field(
+    owner_client: Client, banking: DataSource
+) -> None:
+    token = start(owner_client, banking)
+    go(owner_client, token, "settings", {"mode": "custom"}, "recipe")
+    go(owner_client, token, "recipe", {"recipe": ""}, "advanced")
+    bad = {"max_passes": "500", "max_size_mb": "0", "regularization_amount": "lots"}
+
+    response = owner_client.post(
+        step_url("advanced", token), {**ADVANCED_DEFAULTS, "regularization_type": "l2", **bad}
+    )
+
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert set(errors) == {"max_passes", "max_size_mb", "regularization_amount"}
+    html = response.content.decode()
+    for field, message in [
+        ("max_passes", "Maximum number of data passes must be from 1 to 100."),
+        ("max_size_mb", "Maximum ML model size must be from 1 to 2048 MB."),
+        ("regularization_amount", "Regularization amount must be a number of 0 or more"),
+    ]:
+        # The message follows its own input, before the next field's label.
+        assert re.search(
+            rf'name="{field}"[^<]*>\s*<ul class="errorlist[^"]*"[^>]*>\s*<li>{re.escape(message)}',
+            html,
+        ), field
+
+
 def test_it_never_sends_l1_and_l2_together(owner_client: Client, banking: DataSource) -> None:
     token = start(owner_client, banking)
     advanced = {**ADVANCED_DEFAULTS, "regularization_type": "none", "regularization_amount": "5"}
