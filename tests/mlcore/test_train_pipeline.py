@@ -85,8 +85,9 @@ def test_the_suggested_recipe_without_statistics_sizes_its_bins_to_the_training_
     schema = Schema(
         [Attribute("x", AttributeType.NUMERIC), Attribute("y", AttributeType.BINARY)], target="y"
     )
-    few, many = _suggested_recipe(schema, 200), _suggested_recipe(schema, 200_000)
-    assert "quantile_bin(NUMERIC_VARS_QB_2,2)" in few
+    few, some, many = (_suggested_recipe(schema, n) for n in (200, 2_000, 200_000))
+    assert "quantile_bin" not in few and "ALL_NUMERIC" in few  # the linear term only
+    assert "quantile_bin(NUMERIC_VARS_QB_10,10)" in some and "ALL_NUMERIC" in some
     assert "quantile_bin(NUMERIC_VARS_QB_50,50)" in many
 
 
