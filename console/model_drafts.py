@@ -243,6 +243,8 @@ def why_unusable(ds: DataSource) -> str:
         return "It has no target attribute, so there is nothing to learn (it suits predictions)."
     if model_type_of(ds) is None:
         return f"Its target {schema.target!r} is text, which no ML model can predict."
+    if (no_inputs := schema.why_no_inputs()) is not None:
+        return no_inputs[0].upper() + no_inputs[1:] + "."
     return ""
 
 

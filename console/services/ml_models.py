@@ -236,6 +236,9 @@ def _check_target_fits(ds: DataSource, ml_model_type: str) -> None:
             f"The target {schema.target!r} is {schema.target_attribute.type}: "
             f"a {ml_model_type} model cannot learn it (use {expected})."
         )
+    # Refused here rather than failing at training time with the recipe's empty outputs.
+    if (no_inputs := schema.why_no_inputs()) is not None:
+        raise InvalidInput(f"Datasource {ds.entity_id}: {no_inputs}.")
 
 
 def _schema_of(ds: DataSource) -> Any:

@@ -265,8 +265,11 @@ class _Resolver:
                     # the same output twice would only duplicate features
                     specs.setdefault(node.label, OutputSpec(node, text))
         if not specs:
+            # A one-column file (only the target) empties every group: say that plainly.
             raise RecipeError(
-                "the outputs produce no features (their groups are empty)", section="outputs"
+                self.schema.why_no_inputs()
+                or "the outputs produce no features (their groups are empty)",
+                section="outputs",
             )
         return list(specs.values())
 

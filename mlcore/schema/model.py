@@ -63,6 +63,24 @@ class Schema:
         skip = {self.target, self.row_id, self.row_weight, *self.excluded}
         return [a for a in self.attributes if a.name not in skip]
 
+    def why_no_inputs(self) -> str | None:
+        """Why a model cannot learn from this data when nothing but the target is left
+        (a one-column file), in plain words; None when there are input attributes.
+
+        >>> Schema([Attribute("y", AttributeType.BINARY)], target="y").why_no_inputs()
+        "the data has no input attributes besides the target 'y': an ML model needs at least one other attribute to learn from"
+        """
+        if self.input_attributes:
+            return None
+        others = (
+            " (the other attributes are excluded or the row id)" if len(self.attributes) > 1 else ""
+        )
+        besides = f" besides the target {self.target!r}" if self.target else ""
+        return (
+            f"the data has no input attributes{besides}{others}: an ML model needs at least one "
+            "other attribute to learn from"
+        )
+
     def model_type(self) -> ModelType | None:
         target = self.target_attribute
         return MODEL_TYPE_FOR_TARGET.get(target.type) if target else None

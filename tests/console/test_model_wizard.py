@@ -500,6 +500,32 @@ def test_a_datasource_without_a_target_cannot_be_chosen(
     assert SESSION_KEY not in owner_client.session
 
 
+def test_a_datasource_with_only_its_target_cannot_be_chosen_or_used_by_the_service(
+    owner_client: Client, owner: Any, shared_data: Path, banking_schema: dict[str, Any]
+) -> None:
+    from console.services.errors import InvalidInput
+    from console.services.ml_models import create_ml_model
+
+    only_y = {**banking_schema, "attributes": [{"attributeName": "y", "attributeType": "BINARY"}]}
+    only_y |= {"excludedAttributeNames": [], "rowId": None}
+    make_source(owner, shared_data, only_y, entity_id="ds-only-y", name="only the target")
+    reason = (
+        "The data has no input attributes besides the target &#x27;y&#x27;: an ML model needs "
+        "at least one other attribute to learn from."
+    )
+
+    page = owner_client.get(CREATE).content.decode()
+    with pytest.raises(InvalidInput) as refused:
+        create_ml_model(owner, ml_model_type="BINARY", training_data_source_id="ds-only-y")
+
+    assert re.search(r'value="ds-only-y"[^>]*disabled', page)
+    assert reason in page
+    assert refused.value.message == (
+        "Datasource ds-only-y: the data has no input attributes besides the target 'y': "
+        "an ML model needs at least one other attribute to learn from."
+    )
+
+
 def test_it_refuses_another_users_datasource(stranger_client: Client, banking: DataSource) -> None:
     response = stranger_client.post(CREATE, {"source": "existing", "data_source": "ds-banking"})
     assert response.status_code == 400

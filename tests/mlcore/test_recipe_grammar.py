@@ -376,6 +376,17 @@ def test_malformed_sections_are_errors(
     )  # type: ignore[operator]
 
 
+def test_data_with_only_its_target_is_an_error_in_plain_words() -> None:
+    only_target = Schema([Attribute("y", AttributeType.BINARY)], target="y")
+
+    caught = error({"groups": {}, "assignments": {}, "outputs": ["ALL_INPUTS"]}, only_target)
+
+    assert str(caught) == (
+        "outputs: the data has no input attributes besides the target 'y': an ML model "
+        "needs at least one other attribute to learn from"
+    )
+
+
 def test_invalid_json_is_an_error_with_its_position(schema: Schema) -> None:
     caught = error('{"outputs": ["age",]}', schema)
     assert caught.position == 19
