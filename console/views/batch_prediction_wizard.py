@@ -127,7 +127,11 @@ def _review_step(request: HttpRequest, draft: BatchPredictionDraft) -> HttpRespo
     ds = owned(DataSource, request.user, draft.data_source_id)
     if ds is None:
         raise Http404("The datasource of this draft no longer exists. Start the wizard again.")
-    return _render(request, "review", draft, {"ml": ml, "ds": ds, "error": error})
+    records = (
+        ds.records_count + (ds.invalid_records_count or 0) if ds.records_count is not None else None
+    )
+    context = {"ml": ml, "ds": ds, "records": records, "error": error}
+    return _render(request, "review", draft, context)
 
 
 _STEP_VIEWS: dict[str, Callable[[HttpRequest, BatchPredictionDraft], HttpResponse]] = {

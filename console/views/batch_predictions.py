@@ -147,7 +147,7 @@ def _completed_context(bp: BatchPrediction) -> dict[str, Any]:
         "result_files": results.result_files(bp),
         "metric": metric,
         "metric_label": METRIC_LABELS.get((metric or {}).get("name", ""), ""),
-        "invalid_records": invalid_records(bp, limit=100) if bp.invalid_record_count else [],
+        "invalid_records": invalid_records(bp) if bp.invalid_record_count else [],
     }
 
 
