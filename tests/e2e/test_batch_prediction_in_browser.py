@@ -87,6 +87,7 @@ def test_an_analyst_scores_banking_batch_and_downloads_the_results(
     shared_data: Path,
     celery_worker: Any,
     wait: Callable[..., Any],
+    django_user_model: Any,
 ) -> None:
     session, page = browser_session, browser_session.page
     worker = celery_worker()
@@ -195,6 +196,27 @@ def test_an_analyst_scores_banking_batch_and_downloads_the_results(
         )
         del record["y"]
         assert shown == {"Prediction": score_record(model, record)}
+
+    with session.step("a second user gets 404 on every page, download and try-it URL"):
+        django_user_model.objects.create_user(username="mallory", password="correct horse 2")
+        page.get_by_role("button", name="Sign out").click()
+        session.sign_in("mallory", "correct horse 2")
+        for path in (
+            f"/batch-predictions/{bp.entity_id}/",
+            f"/batch-predictions/{bp.entity_id}/status/",
+            f"/batch-predictions/{bp.entity_id}/log/",
+            f"/batch-predictions/{bp.entity_id}/manifest/",
+            f"/batch-predictions/{bp.entity_id}/results/0.gz",
+            f"/batch-predictions/{bp.entity_id}/results/0.csv",
+            f"/models/{ml.entity_id}/predict/",
+            f"/batch-predictions/new/?model={ml.entity_id}",
+        ):
+            response = page.request.get(session.url(path))
+            expected = 200 if path.startswith("/batch-predictions/new/") else 404
+            assert response.status == expected, path
+        # the wizard's first step lists only mallory's models: none
+        page.goto(session.url(f"/batch-predictions/new/?model={ml.entity_id}"))
+        expect(page.locator(f'input[value="{ml.entity_id}"]')).to_have_count(0)
 
     assert session.js_errors == [], "the pages logged JavaScript errors"
     assert session.foreign_requests() == [], "the pages fetched something from another host"
