@@ -687,3 +687,41 @@ def test_the_consoles_storage_on_s3_holds_the_results_too(
     s3.head_object(Bucket=bucket, Key=f"console/{result}")
     response = owner_client.get(page_of(bp, "download", 0))
     assert len(gz_rows(b"".join(response.streaming_content))) == BATCH_RECORDS + 1
+
+
+def test_bad_wizard_input_is_a_form_error_or_404_never_a_500(
+    owner_client: Client, model: MLModel
+) -> None:
+    create = reverse("console:batchprediction-create")
+    assert owner_client.post(create, {"ml_model": "ml-nope"}).status_code == 400
+    assert owner_client.post(create, {"ml_model": "../../etc"}).status_code == 400
+    assert owner_client.post(create, {}).status_code == 400
+    data_url = owner_client.post(create, {"ml_model": model.entity_id})["Location"]
+    assert owner_client.post(data_url, {"data_source": "ds-nope"}).status_code == 400
+    assert owner_client.get(data_url.replace("/data/", "/launch/")).status_code == 404
+    assert (
+        owner_client.get(data_url.replace("/new/", "/new/x").rstrip("/") + "/").status_code == 404
+    )
+    assert (
+        owner_client.get(reverse("console:batchprediction-detail", args=["bp-nope"])).status_code
+        == 404
+    )
+
+
+def test_bad_results_step_input_is_refused_with_a_reason(
+    owner: Any, owner_client: Client, model: MLModel, shared_data: Path
+) -> None:
+    ds = banking_batch_source(owner, shared_data)
+    data_url = owner_client.post(
+        reverse("console:batchprediction-create"), {"ml_model": model.entity_id}
+    )["Location"]
+    results_url = owner_client.post(data_url, {"data_source": ds.entity_id})["Location"]
+
+    for data in (
+        {"destination": "ftp"},
+        {"destination": "s3", "output_uri": ""},
+        {"destination": "s3", "output_uri": "/etc/passwd"},
+        {"destination": "storage", "pass_through": ["no-such-column"]},
+        {"destination": "storage", "name": "x" * 2000},
+    ):
+        assert owner_client.post(results_url, data).status_code == 400, data
