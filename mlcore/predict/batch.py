@@ -545,15 +545,10 @@ class _Run:
         self.current: _ResultFile | None = None
         self.position = -1  # index of the file being written
         self.finished: dict[str, str] = {}
-        self.unreadable: list[InvalidRecord] = []  # wrong field counts, not yet written
         self.total_records = 0
         self.invalid_records = 0
         self.metric = _Metric(model, plan.target) if plan.target else None
         self.owners = feature_owners(model) if plan.explain else None
-
-    def note_unreadable(self, record: InvalidRecord) -> None:
-        """The reader reports a record it could not split before handing over its chunk."""
-        self.unreadable.append(record)
 
     def result_for(self, file_name: str) -> _ResultFile:
         """The result of `file_name`, finishing the results of the files before it."""
@@ -567,14 +562,16 @@ class _Run:
         assert self.current is not None
         return self.current
 
-    def add_chunk(self, chunk: Chunk, chunk_rows: int) -> None:
+    def add_chunk(self, chunk: Chunk, unreadable: list[InvalidRecord], chunk_rows: int) -> None:
+        """Score a chunk and write its lines, with a blank line for each of the records of its
+        block that could not be read (`unreadable`, in line order) where they stood."""
         result = self.result_for(chunk.file_name)
         n_rows = len(chunk.frame)
+        taken = 0
         for start in range(0, n_rows, chunk_rows):
             stop = min(start + chunk_rows, n_rows)
             frame = chunk.frame.iloc[start:stop].reset_index(drop=True)
             lines = chunk.line_numbers[start:stop]
-            last = stop == n_rows
             scored = _score_slice(
                 self.model,
                 self.plan,
@@ -584,19 +581,29 @@ class _Run:
                 self.owners,
                 want_reasons=self.on_invalid is not None,
             )
-            blanks = self._take_unreadable(chunk.file_name, None if last else int(lines[-1]))
+            # the slice's blanks: up to its last line (the last slice takes the rest)
+            end = len(unreadable)
+            if stop < n_rows:
+                end = taken
+                while end < len(unreadable) and unreadable[end].line < int(lines[-1]):
+                    end += 1
+            blanks = unreadable[taken:end]
+            taken = end
             result.write(_with_blank_lines(scored, [record.line for record in blanks]))
             self._count(result, scored, blanks)
 
-    def _take_unreadable(self, file_name: str, up_to_line: int | None) -> list[InvalidRecord]:
-        taken = [
-            record
-            for record in self.unreadable
-            if record.file == file_name and (up_to_line is None or record.line < up_to_line)
-        ]
-        if taken:
-            self.unreadable = [record for record in self.unreadable if record not in taken]
-        return taken
+    def add_unreadable(self, records: list[InvalidRecord]) -> None:
+        """Records of blocks without a good record: nothing of theirs is pending, so their
+        blank lines go out at once (memory stays bounded even if no record of a file is good)."""
+        for record in records:
+            result = self.result_for(record.file)
+            result.write(b"\n")
+            result.records += 1
+            result.invalid += 1
+            self.total_records += 1
+            self.invalid_records += 1
+            if self.on_invalid is not None:
+                self.on_invalid(record)
 
     def _count(self, result: _ResultFile, scored: _Slice, blanks: list[InvalidRecord]) -> None:
         n_invalid = int(scored.invalid.sum()) + len(blanks)
@@ -615,16 +622,6 @@ class _Run:
         if self.current is None:
             return
         data_file = self.files[self.position]
-        blanks = self._take_unreadable(data_file.name, None)
-        if blanks:
-            self.current.write(b"\n" * len(blanks))
-            self.current.records += len(blanks)
-            self.current.invalid += len(blanks)
-            self.total_records += len(blanks)
-            self.invalid_records += len(blanks)
-            if self.on_invalid is not None:
-                for record in blanks:
-                    self.on_invalid(record)
         self.current.close()
         self.finished[data_file.name] = self.current.location
         if self.log is not None:
@@ -650,7 +647,8 @@ class _Run:
 
 @dataclass
 class _Delivery:
-    """A chunk parsed ahead, with what the reader reported while parsing it (on its thread)."""
+    """What the reader handed over, in order: a chunk with the unreadable records of its block,
+    or (no chunk) unreadable records of blocks that had no good record at all."""
 
     chunk: Chunk | None
     unreadable: list[InvalidRecord]
@@ -661,23 +659,33 @@ class _ReadAhead:
     """Parse the next chunk on a thread while the caller scores the current one.
 
     pandas' tokenizer and most numpy work release the GIL, so reading and scoring overlap on
-    two cores. The reader's callbacks run on the reading thread; what they report travels with
-    the chunk and reaches the caller's callbacks on the caller's thread (the console's progress
+    two cores. The reader's callbacks run on the reading thread; what they report travels in
+    the queue and reaches the caller's callbacks on the caller's thread (the console's progress
     callback writes to its database, whose connections belong to a thread). At most
-    `READ_AHEAD` chunks wait, so memory stays bounded by the chunk size.
+    `READ_AHEAD` deliveries wait, so memory stays bounded by the chunk size.
+
+    Per block the reader reports its unreadable records, then its progress, then yields its
+    chunk if it has good records. So at each progress call, the records noted before the
+    previous progress call belong to blocks that yielded no chunk: they travel on their own.
     """
 
     def __init__(self, reader: CsvReader) -> None:
         self._reader = reader
         self._unreadable: list[InvalidRecord] = []
+        self._of_earlier_blocks = 0  # how many of `_unreadable` came before the current block
         self._progress: tuple[int, int] | None = None
         reader.on_invalid = self._unreadable.append
-        reader.progress = self._note_progress
+        reader.progress = self._block_read
         self._queue: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=READ_AHEAD)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._produce, name="batch-read", daemon=True)
 
-    def _note_progress(self, records: int, bytes_read: int) -> None:
+    def _block_read(self, records: int, bytes_read: int) -> None:
+        if self._of_earlier_blocks:
+            earlier = self._unreadable[: self._of_earlier_blocks]
+            del self._unreadable[: self._of_earlier_blocks]
+            self._put("records", _Delivery(None, earlier, self._progress))
+        self._of_earlier_blocks = len(self._unreadable)
         self._progress = (records, bytes_read)
 
     def __iter__(self) -> Iterator[_Delivery]:
@@ -712,6 +720,7 @@ class _ReadAhead:
     def _delivery(self, chunk: Chunk | None) -> _Delivery:
         delivery = _Delivery(chunk, list(self._unreadable), self._progress)
         self._unreadable.clear()
+        self._of_earlier_blocks = 0
         return delivery
 
     def _put(self, kind: str, item: Any) -> bool:
@@ -767,18 +776,21 @@ def batch_predict(
         float_columns=plan.float_columns,
         category_columns=plan.category_columns,
     )
+    deliveries = iter(_ReadAhead(reader))
     try:
-        for delivery in _ReadAhead(reader):
-            for record in delivery.unreadable:
-                run.note_unreadable(record)
+        for delivery in deliveries:
             if progress is not None and delivery.progress is not None:
                 progress(*delivery.progress)
             if delivery.chunk is not None:
-                run.add_chunk(delivery.chunk, chunk_rows)
+                run.add_chunk(delivery.chunk, delivery.unreadable, chunk_rows)
+            else:
+                run.add_unreadable(delivery.unreadable)
         run.finish()
     except BaseException:
         run.abandon()
         raise
+    finally:
+        deliveries.close()  # type: ignore[attr-defined]  # stops the reading thread
     manifest_key = f"{MANIFEST_FOLDER}{batch_prediction_id}.manifest"
     _write_manifest(store, manifest_key, run.finished)
     if log is not None:

@@ -394,6 +394,31 @@ def test_small_chunks_give_the_same_files_as_one_chunk(
     assert len(progress) > 10 and progress[-1][0] == 602
 
 
+def test_runs_of_unreadable_records_keep_their_place_between_chunks(
+    models: dict[str, TrainedModel], tmp_path: Path
+) -> None:
+    good = "70,retired,1\n20,admin,0\n"
+    text = "age,job,flag\n" + good + "1,2\n" * 40 + good + "x\n" * 30
+    files = [memory_file(text, "a.csv"), memory_file("age,job,flag\n" + "1\n" * 20, "b.csv")]
+    files.append(memory_file("age,job,flag\n" + good, "c.csv"))
+    invalid: list[InvalidRecord] = []
+
+    result = run(
+        models["BINARY"], files, BATCH_SCHEMA, tmp_path, chunk_bytes=32, on_invalid=invalid.append
+    )
+
+    a = result_lines(result.outputs["a.csv"])
+    assert len(a) == 1 + 2 + 40 + 2 + 30
+    assert [i for i, line in enumerate(a) if line] == [0, 1, 2, 43, 44]
+    assert result_lines(result.outputs["b.csv"]) == ["bestAnswer,score"] + [""] * 20
+    assert len(result_lines(result.outputs["c.csv"])) == 3
+    assert (result.total_records, result.invalid_records) == (96, 90)
+    assert [(r.file, r.line) for r in invalid] == (
+        [("a.csv", line) for line in [*range(4, 44), *range(46, 76)]]
+        + [("b.csv", line) for line in range(2, 22)]
+    )
+
+
 def test_a_header_only_result_is_written_for_an_input_file_without_records(
     models: dict[str, TrainedModel], tmp_path: Path
 ) -> None:
