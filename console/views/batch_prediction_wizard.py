@@ -67,7 +67,7 @@ def wizard_step(request: HttpRequest, draft: str, step: str) -> HttpResponse:
     if view is None:
         raise Http404("No such step.")
     loaded = drafts.load_draft(request, draft)
-    missing = loaded.missing_step(step)
+    missing = loaded.missing_step(step if step in drafts.STEPS else "data")
     if missing:
         return redirect(loaded.url(missing))
     return view(request, loaded)
@@ -88,7 +88,13 @@ def _data_step(request: HttpRequest, draft: BatchPredictionDraft) -> HttpRespons
         return _advance(request, draft, "data")
     ml = _model_of(request, draft)
     rows = drafts.data_source_rows(request.user, ml)
-    return _render(request, "data", draft, {"form": form, "rows": rows, "ml": ml})
+    context = {
+        "form": form,
+        "rows": rows,
+        "ml": ml,
+        "new_datasource_url": draft.url("new-datasource"),
+    }
+    return _render(request, "data", draft, context)
 
 
 def _results_step(request: HttpRequest, draft: BatchPredictionDraft) -> HttpResponse:
@@ -134,8 +140,15 @@ def _review_step(request: HttpRequest, draft: BatchPredictionDraft) -> HttpRespo
     return _render(request, "review", draft, context)
 
 
+def _new_data_source(request: HttpRequest, draft: BatchPredictionDraft) -> HttpResponse:
+    """Step 2's "Create a datasource": the datasource wizard, then back to step 2 with it."""
+    drafts.remember_then_batch(request, draft)
+    return redirect("console:datasource-create")
+
+
 _STEP_VIEWS: dict[str, Callable[[HttpRequest, BatchPredictionDraft], HttpResponse]] = {
     "data": _data_step,
+    "new-datasource": _new_data_source,
     "results": _results_step,
     "review": _review_step,
 }

@@ -36,6 +36,7 @@ from console.services.datasources import allowed_roots, create_data_source_from_
 from console.services.errors import ServiceError
 from console.views.wizard_steps import draft_step_for, posted
 from console.wizard_drafts import Draft
+from console.wizards import batch_prediction as batch_prediction_drafts
 
 TEMPLATES = "console/datasources/wizard/"
 
@@ -229,8 +230,11 @@ def wizard_review(request: HttpRequest, draft: Draft) -> HttpResponse:
             messages.success(
                 request, f"Created datasource {ds.entity_id}; its statistics are on the way."
             )
-            # "Datasource and ML model" continues in the ML model wizard with the new datasource.
-            then = model_drafts.url_after_data_source_created(request, ds)
+            # "Datasource and ML model" continues in the ML model wizard with the new datasource,
+            # and step 2 of the batch prediction wizard returns to its draft.
+            then = model_drafts.url_after_data_source_created(
+                request, ds
+            ) or batch_prediction_drafts.url_after_data_source_created(request, ds)
             return redirect(then or reverse("console:datasource-detail", args=[ds.entity_id]))
     context = {
         "draft": draft,

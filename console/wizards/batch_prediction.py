@@ -8,16 +8,19 @@ The draft holds form values only; `creation_kwargs` turns them into the argument
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.urls import reverse
 
 from console.models import DataSource, MLModel, Status
 from console.session_drafts import SessionDrafts
 
 SESSION_KEY = "batch_prediction_wizard_drafts"
+THEN_BATCH_KEY = "batch_prediction_wizard_after_datasource"
+THEN_BATCH_SECONDS = 3 * 3600  # an abandoned detour stops counting after this
 USABLE_STATUSES = (Status.PENDING, Status.INPROGRESS, Status.COMPLETED)
 STEPS = ("data", "results", "review")
 STEP_LABELS = {
@@ -146,6 +149,27 @@ def save_draft(request: HttpRequest, draft: BatchPredictionDraft) -> None:
 
 def discard_draft(request: HttpRequest, draft: BatchPredictionDraft) -> None:
     _DRAFTS.discard(request, draft)
+
+
+def remember_then_batch(request: HttpRequest, draft: BatchPredictionDraft) -> None:
+    """The user leaves step 2 to create a datasource: come back to this draft afterwards."""
+    request.session[THEN_BATCH_KEY] = {"token": draft.token, "at": time.time()}
+
+
+def url_after_data_source_created(request: HttpRequest, ds: DataSource) -> str | None:
+    """Where the datasource wizard's Create continues when the user came from step 2: that step
+    again, with the new datasource chosen. Used once, then forgotten."""
+    asked = request.session.pop(THEN_BATCH_KEY, None)
+    if not isinstance(asked, dict) or time.time() - float(asked.get("at", 0)) > THEN_BATCH_SECONDS:
+        return None
+    try:
+        draft = load_draft(request, str(asked.get("token", "")))
+    except Http404:
+        return None
+    draft.data_source_id = ds.entity_id
+    draft.pass_through = []
+    save_draft(request, draft)
+    return draft.url("data")
 
 
 _DRAFTS: SessionDrafts[BatchPredictionDraft] = SessionDrafts(

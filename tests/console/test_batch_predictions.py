@@ -28,7 +28,7 @@ from prediction_factories import (
 )
 
 from console import dependencies, lifecycle, tasks
-from console.models import BatchPrediction, MLModel, Status
+from console.models import BatchPrediction, DataSource, MLModel, Status
 from console.services.batch_predictions import (
     check_output_uri,
     create_batch_prediction,
@@ -725,3 +725,37 @@ def test_bad_results_step_input_is_refused_with_a_reason(
         {"destination": "storage", "name": "x" * 2000},
     ):
         assert owner_client.post(results_url, data).status_code == 400, data
+
+
+def test_step_2_creates_a_datasource_through_its_wizard_and_comes_back_with_it(
+    owner_client: Client, model: MLModel, shared_data: Path
+) -> None:
+    data_url = owner_client.post(
+        reverse("console:batchprediction-create"), {"ml_model": model.entity_id}
+    )["Location"]
+    detour = data_url.replace("/data/", "/new-datasource/")
+    assert f'href="{detour}"' in owner_client.get(data_url).content.decode()
+    assert owner_client.get(detour)["Location"] == reverse("console:datasource-create")
+
+    response = owner_client.post(
+        reverse("console:datasource-create"),
+        {"source": "path", "server_path": str(shared_data / "banking-batch.csv"), "name": "new"},
+    )
+    token = response["Location"].split("/")[-3]
+    schema = owner_client.session["datasource_wizard_drafts"][token]["schema"]
+    table = {"action": "save"} | {
+        f"type-{i}": a["attributeType"] for i, a in enumerate(schema["attributes"])
+    }
+    owner_client.post(reverse("console:datasource-wizard-schema", args=[token]), table)
+    owner_client.post(
+        reverse("console:datasource-wizard-target", args=[token]), {"uses_target": "no"}
+    )
+    owner_client.post(
+        reverse("console:datasource-wizard-row-id", args=[token]), {"has_row_id": "no"}
+    )
+    created = owner_client.post(reverse("console:datasource-wizard-review", args=[token]))
+
+    new = DataSource.objects.get(name="new")
+    assert created["Location"] == data_url
+    page = owner_client.get(data_url).content.decode()
+    assert f'value="{new.entity_id}" id="ds-0" checked' in page
