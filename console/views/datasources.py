@@ -26,6 +26,7 @@ from .objects import (
     progress_panel,
     rename_and_return,
 )
+from .page_state import refresh_if_status_changed
 
 DETAIL_TEMPLATE = "console/datasources/detail.html"
 
@@ -38,7 +39,8 @@ def datasource_detail(request: HttpRequest, entity_id: str) -> HttpResponse:
 @require_GET
 def datasource_status(request: HttpRequest, entity_id: str) -> HttpResponse:
     ds = _owned(request, entity_id)
-    return progress_panel(
+    refresh = refresh_if_status_changed(request, ds)
+    return refresh or progress_panel(
         request, ds, "console/datasources/partials/progress.html", _progress_context
     )
 

@@ -23,6 +23,7 @@ from .objects import (
     progress_panel,
     rename_and_return,
 )
+from .page_state import refresh_if_status_changed
 from .threshold_explorer import explorer_for
 
 DETAIL_TEMPLATE = "console/evaluations/detail.html"
@@ -36,7 +37,8 @@ def evaluation_detail(request: HttpRequest, entity_id: str) -> HttpResponse:
 @require_GET
 def evaluation_status(request: HttpRequest, entity_id: str) -> HttpResponse:
     ev = owned_or_404(Evaluation, request, entity_id)
-    return progress_panel(
+    refresh = refresh_if_status_changed(request, ev)
+    return refresh or progress_panel(
         request, ev, "console/evaluations/partials/progress.html", _progress_context
     )
 

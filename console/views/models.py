@@ -30,6 +30,7 @@ from .objects import (
     progress_panel,
     rename_and_return,
 )
+from .page_state import refresh_if_status_changed
 
 DETAIL_TEMPLATE = "console/models/detail.html"
 
@@ -42,7 +43,10 @@ def ml_model_detail(request: HttpRequest, entity_id: str) -> HttpResponse:
 @require_GET
 def ml_model_status(request: HttpRequest, entity_id: str) -> HttpResponse:
     ml = owned_or_404(MLModel, request, entity_id)
-    return progress_panel(request, ml, "console/models/partials/progress.html", _progress_context)
+    refresh = refresh_if_status_changed(request, ml)
+    return refresh or progress_panel(
+        request, ml, "console/models/partials/progress.html", _progress_context
+    )
 
 
 @require_GET

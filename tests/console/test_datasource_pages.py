@@ -268,7 +268,7 @@ def test_it_shows_live_progress_while_in_progress(owner_client: Client, owner: A
     )
     html = owner_client.get(url("datasource-detail", ds)).content.decode()
     assert "12,345" in html and "50%" in html
-    assert f'hx-get="{url("datasource-status", ds)}"' in html
+    assert f'hx-get="{url("datasource-status", ds)}?shown=INPROGRESS"' in html
     assert 'hx-trigger="every 2s"' in html
     assert "plotly.min.js" not in html
 

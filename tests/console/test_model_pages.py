@@ -289,6 +289,42 @@ def test_the_progress_fragment_shows_the_pass_and_the_losses(
     assert figure(html, "fig-live-loss")["data"][0]["y"] == [0.5, 0.25]
 
 
+def test_the_progress_card_polls_for_the_status_the_page_was_drawn_with(
+    owner_client: Client, owner: Any
+) -> None:
+    ml = make_model(owner, status=Status.PENDING, insights=None, progress={}, finished_at=None)
+    status_url = reverse("console:mlmodel-status", args=[ml.entity_id])
+    assert f'hx-get="{status_url}?shown=PENDING"' in page(owner_client, ml)
+
+
+def test_the_progress_fragment_reloads_the_page_once_the_status_moved_on(
+    owner_client: Client, owner: Any
+) -> None:
+    progress = {"phase": "training", "pass": 5, "passes": 10, "records": 900, "loss": [0.5]}
+    ml = make_model(owner, status=Status.INPROGRESS, insights=None, progress=progress)
+    url = reverse("console:mlmodel-status", args=[ml.entity_id])
+
+    moved_on = owner_client.get(url + "?shown=PENDING", HTTP_HX_REQUEST="true")
+    same = owner_client.get(url + "?shown=INPROGRESS", HTTP_HX_REQUEST="true")
+
+    assert moved_on.headers.get("HX-Refresh") == "true"  # the summary still said Pending
+    assert same.headers.get("HX-Refresh") is None and "Pass 5 of 10" in same.content.decode()
+
+
+def test_a_model_in_training_says_its_recipe_is_being_used_not_chosen_later(
+    owner_client: Client, owner: Any
+) -> None:
+    progress = {"phase": "training", "pass": 5, "passes": 10, "records": 900, "loss": [0.5]}
+    ml = make_model(owner, status=Status.INPROGRESS, insights=None, progress=progress, recipe="")
+
+    html = page(owner_client, ml)
+
+    assert "chosen when training starts" not in html
+    assert "Training uses the suggested recipe" in html
+    summary = re.search(r'<div class="card" id="summary">.*?</dl>', html, re.S)
+    assert summary and "status-INPROGRESS" in summary[0] and "status-PENDING" not in summary[0]
+
+
 def test_the_progress_fragment_reloads_the_page_when_training_is_over(
     owner_client: Client, owner: Any
 ) -> None:
