@@ -457,6 +457,27 @@ def test_pass_through_columns_are_copied_as_read_ahead_of_the_predictions(
     assert result.columns == rows[0]
 
 
+def test_pass_through_text_keeps_non_ascii_quotes_and_very_long_values(
+    models: dict[str, TrainedModel], tmp_path: Path
+) -> None:
+    long_note = "x" * 5000 + ', "end"'
+    notes = ["Müller, Zoë", long_note, "plain", "日本語"]
+    frame = pd.DataFrame({"note": notes, "age": ["70", "20", "old", "33"], "job": "admin"})
+    frame["flag"] = "1"
+
+    result = run(
+        models["BINARY"],
+        [memory_file(to_csv(frame))],
+        schema_for(["note", "age", "job", "flag"]),
+        tmp_path,
+        pass_through=["note"],
+    )
+
+    with gzip.open(result.outputs["data.csv"], "rt", encoding="utf-8", newline="") as stream:
+        rows = list(csv.reader(stream))
+    assert [row[0] if row else None for row in rows[1:]] == [notes[0], long_note, None, notes[3]]
+
+
 def test_a_pass_through_column_must_exist_and_not_clash_with_an_output_column(
     models: dict[str, TrainedModel], tmp_path: Path
 ) -> None:
