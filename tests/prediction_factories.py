@@ -77,3 +77,31 @@ def banking_batch_source(owner: Any, shared_data: Path) -> DataSource:
         (shared_data / "banking-batch.csv.schema").read_text(),
         "Banking batch",
     )
+
+
+WINE_SCHEMA = """{{"version": "1.0", "targetAttributeName": "{target}",
+ "dataFileContainsHeader": true, "attributes": [{attributes}], "excludedAttributeNames": []}}"""
+
+
+def wine_model(owner: Any, shared_data: Path, model_type: str) -> MLModel:
+    """winequality-red.csv: REGRESSION on `quality` (NUMERIC), or MULTICLASS (CATEGORICAL)."""
+    header = (shared_data / "winequality-red.csv").read_text().splitlines()[0]
+    names = [name.strip('"') for name in header.split(";")]
+    target_type = "CATEGORICAL" if model_type == "MULTICLASS" else "NUMERIC"
+    attributes = ", ".join(
+        f'{{"attributeName": "{n}", "attributeType": "{target_type if n == "quality" else "NUMERIC"}"}}'
+        for n in names
+    )
+    ds = data_source(
+        owner,
+        shared_data / "winequality-red.csv",
+        WINE_SCHEMA.format(target="quality", attributes=attributes),
+        "wine",
+    )
+    return create_ml_model(
+        owner,
+        ml_model_type=model_type,
+        training_data_source_id=ds.entity_id,
+        ml_model_name=f"Wine {model_type.lower()}",
+        parameters=FAST,
+    )

@@ -25,6 +25,7 @@ from prediction_factories import (
     data_root,
     data_source,
     run_all,
+    wine_model,
 )
 
 from console import dependencies, lifecycle, tasks
@@ -759,3 +760,33 @@ def test_step_2_creates_a_datasource_through_its_wizard_and_comes_back_with_it(
     assert created["Location"] == data_url
     page = owner_client.get(data_url).content.decode()
     assert f'value="{new.entity_id}" id="ds-0" checked' in page
+
+
+@pytest.mark.parametrize("model_type", ["REGRESSION", "MULTICLASS"])
+def test_regression_and_multiclass_results_have_amls_columns_pass_through_and_explanations(
+    owner: Any, owner_client: Client, shared_data: Path, enqueued: list[Any], model_type: str
+) -> None:
+    ml = wine_model(owner, shared_data, model_type)
+    run_all(enqueued)
+    ds = MLModel.objects.get(pk=ml.pk).training_data_source
+    bp = create_batch_prediction(
+        owner,
+        ml_model_id=ml.entity_id,
+        batch_prediction_data_source_id=ds.entity_id,
+        pass_through=["alcohol"],
+        explain=True,
+    )
+
+    run_all(enqueued)
+
+    bp.refresh_from_db()
+    assert bp.status == Status.COMPLETED, bp.message
+    with default_storage.open(next(iter(bp.outputs.values())), "rb") as stream:
+        header = gz_rows(stream.read())[0]
+    predictions = ["score"] if model_type == "REGRESSION" else ["3", "4", "5", "6", "7", "8"]
+    assert header == ["trueLabel", "alcohol", *predictions] + [
+        f"{kind}{i}" for i in (1, 2, 3) for kind in ("feature", "contribution")
+    ]
+    assert bp.metric["name"] == ("rmse" if model_type == "REGRESSION" else "macroF1")
+    page = owner_client.get(page_of(bp)).content.decode()
+    assert 'id="metric-value"' in page and "alcohol" in page

@@ -13,7 +13,7 @@ import pytest
 from django.core.files.storage import default_storage
 from django.test import Client
 from django.urls import reverse
-from prediction_factories import banking_model, run_all
+from prediction_factories import banking_model, run_all, wine_model
 
 from console import dependencies, tasks
 from console.models import MLModel, Status
@@ -280,3 +280,26 @@ def test_the_try_it_form_needs_a_csrf_token(owner: Any, model: MLModel) -> None:
     client.force_login(owner)
 
     assert client.post(predict_url(model), {"action": "predict"}).status_code == 403
+
+
+@pytest.mark.parametrize("model_type", ["REGRESSION", "MULTICLASS"])
+def test_regression_and_multiclass_models_answer_like_the_engine(
+    owner: Any, owner_client: Client, shared_data: Path, enqueued: list[Any], model_type: str
+) -> None:
+    ml = wine_model(owner, shared_data, model_type)
+    run_all(enqueued)
+    ml.refresh_from_db()
+    assert ml.status == Status.COMPLETED, ml.message
+    record = {"alcohol": "12.5", "volatile acidity": "0.3", "sulphates": "0.8"}
+
+    page = post_form(owner_client, ml, record).content.decode()
+
+    expected = score_record(engine_model(ml), record)
+    assert shown_json(page) == {"Prediction": expected}
+    if model_type == "REGRESSION":
+        assert set(expected) == {"predictedValue", "details"}
+        assert 'id="predicted-value"' in page and 'class="score-bar' not in page
+    else:
+        assert page.count('class="score-bar') == len(expected["predictedScores"])
+        assert abs(sum(expected["predictedScores"].values()) - 1) < 1e-9
+    assert "<td>alcohol</td><td>12.5</td>" in page
