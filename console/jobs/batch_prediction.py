@@ -9,7 +9,9 @@ from console.jobs import JobContext
 from console.jobs.statistics import files_of, format_of
 from console.models import BatchPrediction
 from console.predictions.storage import output_label, output_store_for_batch_prediction
+from console.services.errors import ServiceError
 from console.services.realtime import loaded_model, with_threshold
+from mlcore.errors import MLCoreError
 from mlcore.predict.batch import batch_predict
 from mlcore.schema import parse_schema
 
@@ -17,7 +19,10 @@ from mlcore.schema import parse_schema
 def batch_prediction_job(bp: BatchPrediction, context: JobContext) -> dict[str, Any]:
     ml, ds = bp.ml_model, bp.batch_prediction_data_source
     threshold = bp.score_threshold if bp.score_threshold is not None else ml.score_threshold
-    model = with_threshold(loaded_model(ml), threshold)
+    try:
+        model = with_threshold(loaded_model(ml), threshold)
+    except ServiceError as exc:  # the model file is gone or unreadable: say so plainly
+        raise MLCoreError(exc.message) from exc
     schema = parse_schema(
         ds.data_schema
     )  # the engine reads the model's columns by name, typed as trained

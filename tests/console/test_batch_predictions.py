@@ -790,3 +790,19 @@ def test_regression_and_multiclass_results_have_amls_columns_pass_through_and_ex
     assert bp.metric["name"] == ("rmse" if model_type == "REGRESSION" else "macroF1")
     page = owner_client.get(page_of(bp)).content.decode()
     assert 'id="metric-value"' in page and "alcohol" in page
+
+
+def test_a_model_file_gone_from_storage_fails_with_a_plain_message(
+    owner: Any, model: MLModel, shared_data: Path, enqueued: list[Any]
+) -> None:
+    default_storage.delete(model.artifact_key)
+    ds = banking_batch_source(owner, shared_data)
+    bp = create_batch_prediction(
+        owner, ml_model_id=model.entity_id, batch_prediction_data_source_id=ds.entity_id
+    )
+
+    run_all(enqueued)
+
+    bp.refresh_from_db()
+    assert bp.status == Status.FAILED
+    assert bp.message.startswith(f"The model file of ML model {model.entity_id} cannot be read")

@@ -230,6 +230,8 @@ def test_the_model_page_and_the_dashboard_show_the_endpoint(
         reverse("console:mlmodel-endpoint", args=[model.entity_id]), {"action": "create"}
     )
     assert response.status_code == 302
+    updating = owner_client.get(detail).content.decode()
+    assert "Updating" in updating and 'hx-select="#predictions"' in updating  # polls until ready
     tasks.mount_realtime_endpoint(model.pk)
 
     page = owner_client.get(detail).content.decode()
