@@ -508,6 +508,8 @@ def test_the_wizard_creates_a_batch_prediction_from_the_models_page(
         True,
     )
     assert bp.ml_model == model and bp.batch_prediction_data_source == ds
+    model_page = owner_client.get(reverse("console:mlmodel-detail", args=[model.entity_id]))
+    assert page_of(bp) in model_page.content.decode()  # listed on its model's page
 
 
 def test_the_wizard_checks_the_s3_location_like_aml(
