@@ -65,7 +65,7 @@ from mlcore.predict.csvlines import (
 from mlcore.predict.explain import FeatureOwners, feature_owners, top_contributions
 from mlcore.predict.numbers import format_aml_floats
 from mlcore.predict.outputs import OutputStore, output_store_for
-from mlcore.predict.scoring import score_batch
+from mlcore.predict.scoring import frame_margins, score_batch, scores_of_margins
 from mlcore.schema.model import Attribute, AttributeType, ModelType, Schema
 from mlcore.schema.values import convert_column
 from mlcore.train.model import TrainedModel
@@ -249,8 +249,12 @@ def _score_slice(
 ) -> _Slice:
     n_rows = len(frame)
     typed, first_bad = _typed_inputs(plan, frame)
-    batch = model.fitted_recipe.encode(typed, np.full(n_rows, np.nan))
-    scores = score_batch(model, batch)
+    # explanations need every stored feature; scores alone are summed output by output
+    batch = model.fitted_recipe.encode(typed, np.full(n_rows, np.nan)) if plan.explain else None
+    if batch is not None:
+        scores = score_batch(model, batch)
+    else:
+        scores = scores_of_margins(model, frame_margins(model, typed))
     finite = np.isfinite(scores).all(axis=1) if scores.ndim == 2 else np.isfinite(scores)
     invalid = (first_bad >= 0) | ~finite
     reasons = (

@@ -31,7 +31,43 @@ ALGORITHM = "SGD"
 
 def score_batch(model: TrainedModel, batch: SparseBatch) -> np.ndarray:
     """Scores of encoded rows (same shapes as `score_frame`)."""
-    margins = margins_of(batch, model.weights)
+    return scores_of_margins(model, margins_of(batch, model.weights))
+
+
+def frame_margins(model: TrainedModel, frame: pd.DataFrame) -> np.ndarray:
+    """z = intercept + sum of weight x value for every row of a typed frame, shape (n, k):
+    the same numbers as `margins_of(fitted_recipe.encode(frame), weights)`, added up output by
+    output instead of building the CSR batch first (about 2.5x faster; batch predictions score
+    millions of rows this way).
+
+    Most outputs store at most one feature per row (`_Slot`: a column index per row, -1 for
+    none): a zero row appended to the weights makes -1 pick 0, so a slot adds one gather.
+    """
+    # the recipe's per-output encoders are private to mlcore.recipes.fitted; they are used
+    # here rather than copied, so scoring can never drift from training's encoding
+    from mlcore.recipes.fitted import _encode_output, _Evaluator, _Slot
+
+    fitted = model.fitted_recipe
+    n_rows = len(frame)
+    weights = model.weights
+    padded = np.vstack([weights[:-1], np.zeros((1, weights.shape[1]))])
+    out = np.tile(weights[-1], (n_rows, 1))
+    evaluator = _Evaluator(frame.reset_index(drop=True), fitted.bins)
+    for output, offset in zip(fitted.outputs, fitted.offsets[:-1], strict=True):
+        part = _encode_output(output, evaluator, int(offset))
+        if isinstance(part, _Slot):
+            gathered = padded[part.columns]
+            if part.values is not None:
+                gathered *= part.values[:, None]
+            out += gathered
+        else:
+            rows, columns, values = part
+            np.add.at(out, rows, padded[columns] * values[:, None].astype(np.float64))
+    return out
+
+
+def scores_of_margins(model: TrainedModel, margins: np.ndarray) -> np.ndarray:
+    """Margins (n, k) to scores: P("1") (BINARY), class probabilities (MULTICLASS), values."""
     if model.model_type is ModelType.BINARY:
         return sigmoid(margins[:, 0])
     if model.model_type is ModelType.MULTICLASS:

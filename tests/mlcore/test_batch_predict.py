@@ -31,11 +31,12 @@ from mlcore.predict.batch import (
 )
 from mlcore.predict.explain import explain_record
 from mlcore.predict.numbers import format_aml_float, format_aml_floats
-from mlcore.predict.scoring import record_frame
+from mlcore.predict.scoring import frame_margins, record_frame
 from mlcore.schema import parse_schema
 from mlcore.schema.model import Attribute, AttributeType, Schema
 from mlcore.train.model import TrainedModel
 from mlcore.train.pipeline import train_model
+from mlcore.train.sgd import margins_of
 
 REPO = Path(__file__).resolve().parents[2]
 RECIPE = '{"outputs": ["ALL_BINARY", "ALL_CATEGORICAL", "quantile_bin(age, 10)", "age"]}'
@@ -550,6 +551,32 @@ def test_explain_record_follows_the_predicted_class_or_the_one_asked_for(
         assert total == pytest.approx(logits[column], rel=1e-6)
     predicted = model.classes[int(np.argmax(logits))]
     assert explain_record(model, record) == explain_record(model, record, label=predicted)[:3]
+
+
+def test_scores_summed_output_by_output_equal_the_encoded_batch_s(
+    models: dict[str, TrainedModel],
+) -> None:
+    rows = training_rows(200, seed=6)
+    rows["note"] = np.where(rows["job"] == "admin", "Good client", "no remark, late")
+    rows.loc[::7, "age"] = ""
+    schema = schema_for([*TYPES, "note"], target="y", excluded=["kind", "amount"])
+    text_model = train_model(
+        [memory_file(to_csv(rows))],
+        schema,
+        CsvFormat(),
+        model_type="BINARY",
+        recipe_text='{"outputs": ["ALL_INPUTS", "ngram(lowercase(note), 2)", '
+        '"cartesian(job, quantile_bin(age, 5))"]}',
+        parameters=FAST,
+    )
+    typed = pd.concat(
+        [record_frame(text_model, row) for row in rows.to_dict("records")], ignore_index=True
+    )
+    for model in [*models.values(), text_model]:
+        batch = model.fitted_recipe.encode(typed)
+        np.testing.assert_allclose(
+            frame_margins(model, typed), margins_of(batch, model.weights), rtol=1e-12, atol=1e-12
+        )
 
 
 # --------------------------------------------------------------------------------------------
