@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from mlcore.stats import rebin
+from mlcore.stats import invalid_reasons_text, rebin
 
 PREVIEW_BINS = (20, 50, 100, 200, 500)
 DEFAULT_PREVIEW_BINS = 50
@@ -260,6 +260,7 @@ class Insights:
     records_read: int
     record_count: int
     invalid_count: int
+    invalid_why: str
     target: dict[str, Any] | None
     type_counts: dict[str, int]
     figures: dict[str, Figure]
@@ -303,6 +304,7 @@ def build_insights(
         records_read=int(statistics.get("recordsRead") or 0),
         record_count=int(statistics.get("recordCount") or 0),
         invalid_count=int(statistics.get("invalidRecordCount") or 0),
+        invalid_why=invalid_reasons_text(statistics.get("invalidRecordReasons")),
         target=statistics.get("target"),
         type_counts=dict(Counter(a.get("type", "") for a in attributes)),
         figures=figures,

@@ -10,7 +10,7 @@ from console.models import DataSource
 from mlcore.io.csvreader import CsvFormat, sniff
 from mlcore.io.rearrangement import parse_rearrangement
 from mlcore.schema import Schema, infer_schema, parse_schema, schema_to_dict, suggest_target
-from mlcore.stats import compute_statistics
+from mlcore.stats import compute_statistics, records_read_text
 
 
 def compute_statistics_job(ds: DataSource, context: JobContext) -> dict[str, Any]:
@@ -28,10 +28,7 @@ def compute_statistics_job(ds: DataSource, context: JobContext) -> dict[str, Any
         ),
         on_invalid=context.invalid,
     )
-    context.log(
-        f"Read {statistics['recordsRead']:,} records: {statistics['recordCount']:,} valid, "
-        f"{statistics['invalidRecordCount']:,} invalid."
-    )
+    context.log(records_read_text(statistics))
     return {
         "statistics": statistics if ds.compute_statistics else None,
         "data_schema": schema_to_dict(schema),

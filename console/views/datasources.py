@@ -15,6 +15,7 @@ from console.charts import build_insights
 from console.models import DataSource, Status
 from console.services.datasources import delete_data_source
 from console.services.listing import progress_of
+from mlcore.stats import invalid_reasons_text
 
 from .objects import (
     change_tags_and_return,
@@ -100,10 +101,25 @@ def _render_detail(
         "target_type": _target_type(ds.data_schema or {}),
         "log_tail": log_tail(ds),
         "invalid_records": invalid_records(ds) if ds.invalid_records_count else [],
+        "records": _record_counts(ds),
         "insights": build_insights(ds.statistics, request.GET) if completed else None,
         **extra,
     }
     return render(request, DETAIL_TEMPLATE, context, status=status)
+
+
+def _record_counts(ds: DataSource) -> dict[str, Any] | None:
+    """Records read, valid and invalid (and why): the same numbers the log and the insights
+    give, since read = valid + invalid."""
+    if ds.records_count is None or ds.invalid_records_count is None:
+        return None
+    reasons = (ds.statistics or {}).get("invalidRecordReasons")
+    return {
+        "read": ds.records_count + ds.invalid_records_count,
+        "valid": ds.records_count,
+        "invalid": ds.invalid_records_count,
+        "why": invalid_reasons_text(reasons),
+    }
 
 
 def _target_type(schema: dict[str, Any]) -> str | None:

@@ -6,7 +6,11 @@ It is a thin wrapper over `TypedReader`, whose running totals say what happened 
 * `records_read`: data records read from the files (headers and blank lines not counted);
 * `records_selected`: those the rearrangement kept (all of them without one);
 * `invalid_count`: records left out as invalid (wrong field count, or a value that is not valid
-  for its attribute type), and `first_invalid_lines` / `first_invalid_file` for messages.
+  for its attribute type), and `first_invalid_lines` / `first_invalid_file` for messages;
+  `malformed_count`: those of them with the wrong number of fields.
+
+`records_selected` counts the malformed records too, so that records read = valid + invalid
+in every report (statistics, evaluation, log), whatever made a record invalid.
 
 Order of work, as AML does it: the rearrangement picks among the raw records first, then values
 are checked, so a split and its complement see disjoint records whatever their validity. A record
@@ -99,6 +103,7 @@ class TypedReader:
         self.records_read = 0
         self.records_selected = 0
         self.invalid_count = 0
+        self.malformed_count = 0
         self.first_invalid_lines: list[int] = []
         self.first_invalid_file: str | None = None
 
@@ -120,7 +125,7 @@ class TypedReader:
 
         options = dict(
             chunk_bytes=self.chunk_bytes,
-            on_invalid=self._invalid,
+            on_invalid=self._malformed,
             progress=count_records,
             float_columns=self._float_columns(),
             category_columns=self._category_columns(),
@@ -247,6 +252,13 @@ class TypedReader:
         for line, name, type_name, value in zip(lines, names, types, bad_values, strict=True):
             reason = f"{value!r} is not a valid {type_name} value"
             self._invalid(InvalidRecord(chunk.file_name, int(line), name, reason))
+
+    def _malformed(self, record: InvalidRecord) -> None:
+        """A record the CSV reader refused (wrong field count): read, in every rearrangement
+        (it cannot be split without its target), and invalid."""
+        self.records_selected += 1
+        self.malformed_count += 1
+        self._invalid(record)
 
     def _invalid(self, record: InvalidRecord) -> None:
         """Count an invalid record; fail once there are more than `max_invalid`."""

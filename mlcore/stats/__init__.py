@@ -42,7 +42,7 @@ from __future__ import annotations
 
 from mlcore.stats.binary import BinaryStats
 from mlcore.stats.categorical import CappedCounts, CategoricalStats
-from mlcore.stats.compute import compute_statistics
+from mlcore.stats.compute import compute_statistics, invalid_reasons_text, records_read_text
 from mlcore.stats.correlation import (
     CorrelationRatio,
     CramersV,
@@ -73,6 +73,8 @@ __all__ = [
     "PearsonCorrelation",
     "TextStats",
     "compute_statistics",
+    "invalid_reasons_text",
+    "records_read_text",
     "correlation_for",
     "cramers_v",
     "rebin",

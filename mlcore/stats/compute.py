@@ -70,6 +70,41 @@ def compute_statistics(
     )
     for chunk in reader:
         statistics.update(chunk.frame)
-    return statistics.result(
+    result = statistics.result(
         records_read=reader.records_selected, invalid_count=reader.invalid_count
     )
+    # Why records were invalid, for the page and the log (records read = valid + invalid).
+    result["invalidRecordReasons"] = {
+        "wrongFieldCount": reader.malformed_count,
+        "invalidValue": reader.invalid_count - reader.malformed_count,
+    }
+    return result
+
+
+def records_read_text(statistics: dict[str, Any]) -> str:
+    """AML's terms, one set of numbers: records read, valid, invalid and why.
+
+    >>> records_read_text({"recordsRead": 200, "recordCount": 137, "invalidRecordCount": 63,
+    ...     "invalidRecordReasons": {"wrongFieldCount": 40, "invalidValue": 23}})
+    "Read 200 records: 137 valid, 63 invalid (40 with the wrong number of fields, 23 with a value that does not fit its attribute's type)."
+    """
+    read, valid = statistics["recordsRead"], statistics["recordCount"]
+    invalid = statistics["invalidRecordCount"]
+    why = invalid_reasons_text(statistics.get("invalidRecordReasons"))
+    return (
+        f"Read {read:,} records: {valid:,} valid, {invalid:,} invalid{f' ({why})' if why else ''}."
+    )
+
+
+def invalid_reasons_text(reasons: dict[str, int] | None) -> str:
+    """Why records were invalid, e.g. "40 with the wrong number of fields"; empty if none."""
+    reasons = reasons or {}
+    parts = [
+        f"{reasons[key]:,} {label}"
+        for key, label in (
+            ("wrongFieldCount", "with the wrong number of fields"),
+            ("invalidValue", "with a value that does not fit its attribute's type"),
+        )
+        if reasons.get(key)
+    ]
+    return ", ".join(parts)

@@ -208,6 +208,35 @@ def test_a_completed_datasource_with_bad_records_says_which_lines_were_skipped(
     assert '<a href="#bad-records">where</a>' in html  # from the summary's Bad records
 
 
+def test_the_summary_and_the_insights_give_the_same_records_read_valid_and_invalid(
+    owner_client: Client, completed: DataSource
+) -> None:
+    # As the statistics job leaves them for 200 records, 40 with the wrong number of fields.
+    statistics = {
+        **completed.statistics,
+        "recordsRead": 200,
+        "recordCount": 137,
+        "invalidRecordCount": 63,
+        "invalidRecordReasons": {"wrongFieldCount": 40, "invalidValue": 23},
+    }
+    DataSource.objects.filter(pk=completed.pk).update(
+        statistics=statistics, records_count=137, invalid_records_count=63
+    )
+
+    html = owner_client.get(url("datasource-detail", completed)).content.decode()
+
+    why = "40 with the wrong number of fields, 23 with a value that does not fit its attribute"
+    summary = html[html.index('id="summary"') :]
+    summary = summary[: summary.index("</dl>")]
+    insights = html[html.index('id="data-summary"') :]
+    insights = insights[: insights.index("</dl>")]
+    for part in (summary, insights):
+        assert re.search(r"<dt>Records read</dt><dd[^>]*>200</dd>", part), part
+        assert re.search(r"<dt>Valid records</dt><dd[^>]*>137</dd>", part), part
+        assert re.search(r"<dt>Invalid records</dt><dd[^>]*>63 \(" + why, part), part
+    assert "Records processed" not in html
+
+
 def test_a_datasource_without_bad_records_has_no_bad_records_card(
     owner_client: Client, completed: DataSource
 ) -> None:

@@ -124,10 +124,56 @@ def test_it_computes_the_banking_statistics(owner: Any, shared_data: Path) -> No
     assert ds.progress["bytes"] == ds.progress["totalBytes"] == ds.data_size_in_bytes
     log = ds.log
     assert f"Datasource {ds.entity_id} created from" in log
-    assert "Read 41,188 records: 40,124 valid, 1,064 invalid." in log
+    assert (
+        "Read 41,188 records: 40,124 valid, 1,064 invalid "
+        "(1,064 with a value that does not fit its attribute's type)." in log
+    )
     assert f"Invalid record: {shared_data / 'banking.csv'}, line " in log
     assert "column 'previous'" in log
     assert "and 964 more invalid records" in log
+
+
+def mixed_csv(folder: Path) -> Path:
+    """200 records: 40 with two fields instead of three, 23 with a word in a numeric column."""
+    lines = ["a,b,y"]
+    for i in range(200):
+        if i % 5 == 0:
+            lines.append(f"{i},x")
+        elif i % 7 == 0:
+            lines.append(f"oops,{i},1")
+        else:
+            lines.append(f"{i},{i * 2},{i % 2}")
+    return write_csv(folder, "mixed.csv", "\n".join(lines) + "\n")
+
+
+MIXED_SCHEMA = {
+    "version": "1.0",
+    "targetAttributeName": "y",
+    "dataFormat": "CSV",
+    "dataFileContainsHeader": True,
+    "attributes": [
+        {"attributeName": "a", "attributeType": "NUMERIC"},
+        {"attributeName": "b", "attributeType": "NUMERIC"},
+        {"attributeName": "y", "attributeType": "BINARY"},
+    ],
+}
+
+
+def test_records_read_are_the_valid_plus_the_invalid_ones_in_the_log_and_statistics(
+    owner: Any, datasets: Path
+) -> None:
+    ds = create(owner, mixed_csv(datasets), MIXED_SCHEMA)
+
+    outcome, ds = run(ds)
+
+    assert outcome == "completed", ds.message
+    assert (ds.records_count, ds.invalid_records_count) == (137, 63)
+    assert ds.statistics["recordsRead"] == ds.progress["records"] == 200
+    assert ds.statistics["invalidRecordReasons"] == {"wrongFieldCount": 40, "invalidValue": 23}
+    assert (
+        "Read 200 records: 137 valid, 63 invalid (40 with the wrong number of fields, "
+        "23 with a value that does not fit its attribute's type)." in ds.log
+    )
 
 
 def test_it_counts_every_banking_record_under_an_inferred_schema(

@@ -84,7 +84,9 @@ def test_it_counts_records_with_a_wrong_field_count_as_invalid(memory_file: Memo
     reader = TypedReader([memory_file("x,y\n1,0\n1,2,3\n2,1\n")], schema_of(x=N, y=B), CsvFormat())
 
     assert sum(len(c) for c in reader) == 2
-    assert (reader.records_read, reader.records_selected, reader.invalid_count) == (3, 2, 1)
+    # Read (and selected) = valid + invalid: the malformed record was read too.
+    assert (reader.records_read, reader.records_selected, reader.invalid_count) == (3, 3, 1)
+    assert reader.malformed_count == 1
     assert reader.first_invalid_lines == [3]
 
 
