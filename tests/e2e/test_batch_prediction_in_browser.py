@@ -18,6 +18,7 @@ import gzip
 import io
 import json
 import re
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -218,5 +219,98 @@ def test_an_analyst_scores_banking_batch_and_downloads_the_results(
         page.goto(session.url(f"/batch-predictions/new/?model={ml.entity_id}"))
         expect(page.locator(f'input[value="{ml.entity_id}"]')).to_have_count(0)
 
+    assert session.js_errors == [], "the pages logged JavaScript errors"
+    assert session.foreign_requests() == [], "the pages fetched something from another host"
+
+
+def test_a_batch_prediction_to_s3_waits_for_its_training_model_then_writes_amls_files(
+    browser_session: BrowserSession,
+    owner: Any,
+    shared_data: Path,
+    celery_worker: Any,
+    wait: Callable[..., Any],
+    moto_server: str,
+    aws_env: dict[str, str],
+    settings: Any,
+) -> None:
+    """The worker starts only after Create, so the batch prediction is seen waiting for a model
+    that has not trained yet; its results then land in a bucket on moto, over real HTTP."""
+    import boto3
+
+    session, page = browser_session, browser_session.page
+    settings.AML_DATA_S3_ENDPOINT_URL = moto_server  # the web server reads the results back
+    s3 = boto3.client("s3", endpoint_url=moto_server, region_name="us-east-1")
+    bucket = f"aml-e2e-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=bucket)
+    training = create_data_source_from_s3(
+        owner,
+        data_spec={
+            "DataLocationS3": str(shared_data / "banking.csv"),
+            "DataSchema": (shared_data / "banking.csv.schema").read_text(),
+        },
+        data_source_name="Banking",
+    )
+    ml = create_ml_model(
+        owner,
+        ml_model_type="BINARY",
+        training_data_source_id=training.entity_id,
+        ml_model_name="ML model: Banking (training)",
+        parameters=FAST,
+    )
+    batch_data = create_data_source_from_s3(
+        owner,
+        data_spec={
+            "DataLocationS3": str(shared_data / "banking-batch.csv"),
+            "DataSchema": (shared_data / "banking-batch.csv.schema").read_text(),
+        },
+        data_source_name="Banking batch",
+    )
+
+    with session.step("sign in"):
+        session.sign_in(owner.username, PASSWORD)
+
+    with session.step("wizard: a pending model, a pending datasource, an S3 destination"):
+        page.goto(session.url("/batch-predictions/new/"))
+        page.get_by_placeholder("Filter ML models by name or ID").fill(ml.entity_id)
+        row = page.locator("table.models-table tbody tr", has_text=ml.entity_id)
+        expect(row).to_contain_text("Pending")
+        row.locator("input[type=radio]").check()
+        page.locator("#continue").click()
+        page.locator(f'input[name="data_source"][value="{batch_data.entity_id}"]').check()
+        page.locator("#continue").click()
+        page.get_by_label("An Amazon S3 location").check()
+        page.get_by_label("S3 destination").fill(f"s3://{bucket}/a//b/")
+        page.locator("#continue").click()
+        expect(page.locator("#output-uri-error")).to_contain_text("may not contain '//'")
+        # the refused form came back as a 400, which Chromium logs; nothing else may be
+        assert [e for e in session.js_errors if "status of 400" not in e] == []
+        session.js_errors.clear()
+        page.get_by_label("S3 destination").fill(f"s3://{bucket}/predictions")
+        page.locator("#continue").click()
+        expect(page.locator("#review-output")).to_have_text(f"s3://{bucket}/predictions/")
+        page.locator("#create").click()
+        expect(page).to_have_url(re.compile(r"/batch-predictions/bp-[A-Za-z0-9]+/$"))
+
+    bp = BatchPrediction.objects.get(owner=owner)
+    with session.step("its page: waiting for the ML model"):
+        expect(page.locator("#bp-progress")).to_contain_text(f"Waiting for ML model {ml.entity_id}")
+
+    worker = celery_worker(AML_DATA_S3_ENDPOINT_URL=moto_server)
+    session.details.append(lambda: f"worker log (tail):\n{worker.log()[-4000:]}")
+    with session.step("completed by itself once the model has trained"):
+        expect(page.locator("#summary .status")).to_have_text("Completed", timeout=JOB_TIMEOUT_MS)
+        expect(page.locator("#output-location")).to_have_text(f"s3://{bucket}/predictions/")
+        expect(page.locator("#preview tbody tr")).to_have_count(100)
+
+    keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"])
+    assert keys == [
+        f"predictions/batch-prediction/{bp.entity_id}.manifest",
+        f"predictions/batch-prediction/result/{bp.entity_id}-banking-batch.csv.gz",
+    ]
+    manifest = json.loads(s3.get_object(Bucket=bucket, Key=keys[0])["Body"].read())
+    assert list(manifest.values()) == [f"s3://{bucket}/{keys[1]}"]
+    plain = page.request.get(session.url(f"/batch-predictions/{bp.entity_id}/results/0.csv"))
+    assert plain.ok and plain.text().splitlines()[0] == "bestAnswer,score"
+    assert len(plain.text().split("\n")) - 2 == BATCH_RECORDS  # header, and the last newline
     assert session.js_errors == [], "the pages logged JavaScript errors"
     assert session.foreign_requests() == [], "the pages fetched something from another host"
