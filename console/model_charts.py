@@ -33,6 +33,7 @@ from console.evaluation_reports.explorer import (
     regression_scatter_figures,
 )
 from mlcore.metrics.binary import threshold_metrics_from_counts
+from mlcore.stats import invalid_reasons_text
 
 Figure = dict[str, Any]
 
@@ -531,6 +532,8 @@ class EvaluationReport:
     alerts: list[dict[str, Any]]
     record_count: int | None
     invalid_record_count: int | None
+    records_read: int | None = None
+    invalid_why: str = ""
     at_threshold: dict[str, Any] | None = None
     confusion: ConfusionTable | None = None
     per_class: list[dict[str, Any]] = field(default_factory=list)
@@ -554,6 +557,8 @@ def build_evaluation_report(
         alerts=list(stored.get("Alerts") or []),
         record_count=stored.get("RecordCount"),
         invalid_record_count=stored.get("InvalidRecordCount"),
+        records_read=stored.get("TotalRecordCount"),
+        invalid_why=invalid_reasons_text(stored.get("InvalidRecordReasons")),
     )
     if model_type == "BINARY":
         _add_binary(report, specific, score_threshold)

@@ -148,6 +148,12 @@ def evaluate_model(
         "TotalRecordCount": int(reader.records_selected),
         "RecordCount": int(truth.size),
         "InvalidRecordCount": int(invalid),
+        # Why (TotalRecordCount = RecordCount + InvalidRecordCount), for the page and the log.
+        "InvalidRecordReasons": {
+            "wrongFieldCount": reader.malformed_count,
+            "invalidValue": reader.invalid_count - reader.malformed_count,
+            "missingTarget": int(collected.missing_target),
+        },
         "Alerts": _alerts(model, model_type, schema, truth, invalid, training_info or {}),
         "Details": details,
     }

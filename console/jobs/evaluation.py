@@ -14,6 +14,7 @@ from mlcore.errors import DataError
 from mlcore.evaluate import evaluate_model
 from mlcore.io.rearrangement import parse_rearrangement
 from mlcore.schema import Attribute, Schema, parse_schema
+from mlcore.stats import records_read_text
 
 
 def evaluate_job(ev: Evaluation, context: JobContext) -> dict[str, Any]:
@@ -42,7 +43,17 @@ def evaluate_job(ev: Evaluation, context: JobContext) -> dict[str, Any]:
         },
     )
     metric = next(iter(result["PerformanceMetrics"]["Properties"].items()))
-    context.log(f"Scored {result['RecordCount']:,} records: {metric[0]} = {metric[1]}.")
+    context.log(
+        records_read_text(
+            {
+                "recordsRead": result["TotalRecordCount"],
+                "recordCount": result["RecordCount"],
+                "invalidRecordCount": result["InvalidRecordCount"],
+                "invalidRecordReasons": result["InvalidRecordReasons"],
+            }
+        )
+    )
+    context.log(f"Scored the {result['RecordCount']:,} valid records: {metric[0]} = {metric[1]}.")
     kept = explorer_note(result["Details"])
     if kept:
         context.log(kept)

@@ -104,6 +104,7 @@ def invalid_reasons_text(reasons: dict[str, int] | None) -> str:
         for key, label in (
             ("wrongFieldCount", "with the wrong number of fields"),
             ("invalidValue", "with a value that does not fit its attribute's type"),
+            ("missingTarget", "without a target value"),
         )
         if reasons.get(key)
     ]

@@ -176,6 +176,29 @@ def test_it_shows_the_summary_of_a_completed_evaluation(owner_client: Client, ow
     assert 'id="ev-progress"' not in html
 
 
+def test_the_summary_says_records_read_valid_and_invalid_with_why(
+    owner_client: Client, owner: Any
+) -> None:
+    metrics, details = binary_result()
+    details = {
+        **details,
+        "TotalRecordCount": 1_012,
+        "RecordCount": 1_000,
+        "InvalidRecordCount": 12,
+        "InvalidRecordReasons": {"wrongFieldCount": 2, "invalidValue": 7, "missingTarget": 3},
+    }
+    html = page(owner_client, make_evaluation(owner, result=(metrics, details)))
+
+    summary = html[html.index('id="summary"') :]
+    summary = summary[: summary.index("</dl>")]
+    assert re.search(r"<dt>Records read</dt><dd[^>]*>1,012</dd>", summary)
+    assert re.search(r"<dt>Valid records \(evaluated\)</dt><dd[^>]*>1,000</dd>", summary)
+    assert (
+        "12 (2 with the wrong number of fields, 7 with a value that does not fit its "
+        "attribute&#x27;s type, 3 without a target value)" in summary
+    )
+
+
 def test_a_pending_evaluation_says_what_it_waits_for(owner_client: Client, owner: Any) -> None:
     ev = make_evaluation(owner, status=Status.PENDING, performance_metrics=None, details=None)
     MLModel.objects.filter(pk=ev.ml_model_id).update(status=Status.INPROGRESS)
@@ -340,7 +363,7 @@ def test_records_left_out_of_an_evaluation_are_listed_with_file_and_line(
     assert "12 records could not be read and were skipped" in card
     assert "/data/banking.csv, line 31000, column &#x27;y&#x27;: not 0 or 1" in card
     assert reverse("console:evaluation-log", args=["ev-TestEval0001"]) in card
-    assert '12 (<a href="#bad-records">where</a>)' in html
+    assert '12 · <a href="#bad-records">where</a>' in html
 
 
 def test_a_threshold_saved_after_the_evaluation_is_read_from_the_score_counts(

@@ -112,6 +112,25 @@ def test_it_skips_and_reports_records_without_a_target(memory_file: MemoryFile) 
     assert alerts[ALL_RECORDS_USED]["ok"] is False
 
 
+def test_records_read_are_the_evaluated_plus_the_invalid_ones_with_why(
+    memory_file: MemoryFile,
+) -> None:
+    # 8 good records, one with two fields too many, one with a bad x, one without a target.
+    data = BINARY_CSV + "0.5,1,7,8\nabc,1\n0.4,\n"
+
+    result = evaluate_model(
+        binary_model(), [memory_file(data)], BINARY_SCHEMA, CsvFormat(), scorer=binary_scorer
+    )
+
+    assert (result["TotalRecordCount"], result["RecordCount"]) == (11, 8)
+    assert result["InvalidRecordCount"] == 3
+    assert result["InvalidRecordReasons"] == {
+        "wrongFieldCount": 1,
+        "invalidValue": 1,
+        "missingTarget": 1,
+    }
+
+
 def test_it_raises_the_alerts_from_training_info(memory_file: MemoryFile) -> None:
     info = {
         "training_datasource_id": "ds-1",
