@@ -57,6 +57,14 @@ def rename(model: type[T], owner: object, entity_id: str, name: str) -> T:
 
 def delete(model: type[T], owner: object, entity_id: str) -> T:
     obj = get_owned(model, owner, entity_id)
+    if (
+        getattr(obj, "endpoint_status", "") in ("READY", "UPDATING")
+        and obj.status != Status.DELETED
+    ):
+        # AML: a model's real-time endpoint must be deleted before the model.
+        raise InvalidInput(
+            f"{obj.TYPE_LABEL} {obj.entity_id} has a real-time endpoint: delete the endpoint first."
+        )
     if obj.status != Status.DELETED:
         lifecycle.mark_deleted(obj)
         lifecycle.append_log(obj, "Deleted by its owner.")

@@ -17,7 +17,7 @@ from console.models import AMLObject, BatchPrediction, DataSource, Evaluation, M
 from console.models.base import ACTIVE_STATUSES
 
 from . import common
-from .errors import ResourceNotFound
+from .errors import ResourceNotFound, ServiceError
 
 LISTING_LIMIT = 1000
 PER_PAGE_CHOICES = (10, 25, 50, 100)
@@ -214,11 +214,14 @@ def _matching(model: type[AMLObject], owner: Any, query: ListingQuery) -> QueryS
     return qs.order_by("created_at" if query.ascending else "-created_at")
 
 
-def delete_objects(owner: Any, selections: list[str]) -> tuple[int, int]:
+def delete_objects(
+    owner: Any, selections: list[str], refused: list[str] | None = None
+) -> tuple[int, int]:
     """Delete each selected object of the owner's; returns (deleted, not found).
 
     A selection is "type:entity_id" (what the dashboard posts) or a bare id, looked up in every
-    type. Another user's id is simply not found, never an error that reveals it exists.
+    type. Another user's id is simply not found, never an error that reveals it exists. Why an
+    object could not be deleted (a model with a real-time endpoint) is added to `refused`.
     """
     deleted = missing = 0
     for selection in dict.fromkeys(s.strip() for s in selections if s.strip()):
@@ -226,7 +229,12 @@ def delete_objects(owner: Any, selections: list[str]) -> tuple[int, int]:
         if not targets:
             missing += 1
         for model, entity_id in targets:
-            common.delete(model, owner, entity_id)
+            try:
+                common.delete(model, owner, entity_id)
+            except ServiceError as exc:
+                if refused is not None:
+                    refused.append(exc.message)
+                continue
             deleted += 1
     return deleted, missing
 

@@ -43,12 +43,15 @@ def dashboard_rows(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def objects_delete(request: HttpRequest) -> HttpResponse:
-    deleted, missing = delete_objects(request.user, request.POST.getlist("ids"))
+    refused: list[str] = []
+    deleted, missing = delete_objects(request.user, request.POST.getlist("ids"), refused)
+    for reason in refused:
+        messages.error(request, reason)
     if deleted:
         messages.success(request, f"Deleted {deleted} object{'s' if deleted != 1 else ''}.")
     if missing:
         messages.error(request, f"{missing} selected object(s) were not found.")
-    if not deleted and not missing:
+    if not deleted and not missing and not refused:
         messages.info(request, "Select the objects to delete first.")
     return HttpResponseRedirect(_back_to_dashboard(request))
 

@@ -114,7 +114,12 @@ def change_tags_and_return(
 def delete_and_return(
     request: HttpRequest, obj: AMLObject, delete: Callable[[Any, str], object]
 ) -> HttpResponse:
-    """ "Delete this …": the service's delete, then the dashboard with a message naming it."""
-    delete(request.user, obj.entity_id)
+    """ "Delete this …": the service's delete, then the dashboard with a message naming it
+    (or back to the page with the refusal, e.g. a model whose endpoint must go first)."""
+    try:
+        delete(request.user, obj.entity_id)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return redirect(detail_url(obj))
     messages.success(request, f"Deleted {obj.TYPE_LABEL.lower()} {obj.display_name}.")
     return redirect("console:dashboard")

@@ -18,7 +18,7 @@ from prediction_factories import banking_model, run_all, wine_model
 from console import dependencies, tasks
 from console.models import MLModel, Status
 from console.services.errors import InvalidInput, PredictorNotMounted
-from console.services.ml_models import update_ml_model
+from console.services.ml_models import delete_ml_model, update_ml_model
 from console.services.realtime import (
     create_realtime_endpoint,
     delete_realtime_endpoint,
@@ -305,3 +305,25 @@ def test_regression_and_multiclass_models_answer_like_the_engine(
         assert page.count('class="score-bar') == len(expected["predictedScores"])
         assert abs(sum(expected["predictedScores"].values()) - 1) < 1e-9
     assert "<td>alcohol</td><td>12.5</td>" in page
+
+
+def test_a_model_with_an_endpoint_is_deleted_only_after_its_endpoint(
+    owner: Any, owner_client: Client, model: MLModel
+) -> None:
+    create_realtime_endpoint(owner, model.entity_id)
+    detail = reverse("console:mlmodel-detail", args=[model.entity_id])
+
+    from_page = owner_client.post(reverse("console:mlmodel-delete", args=[model.entity_id]))
+    from_dashboard = owner_client.post(
+        reverse("console:objects-delete"), {"ids": [f"mlmodel:{model.entity_id}"]}, follow=True
+    )
+
+    assert from_page["Location"] == detail
+    assert "delete the endpoint first" in from_dashboard.content.decode()
+    with pytest.raises(InvalidInput, match="delete the endpoint first"):
+        delete_ml_model(owner, model.entity_id)
+    model.refresh_from_db()
+    assert model.status == Status.COMPLETED
+
+    delete_realtime_endpoint(owner, model.entity_id)
+    assert delete_ml_model(owner, model.entity_id).status == Status.DELETED
