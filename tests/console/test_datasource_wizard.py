@@ -212,6 +212,20 @@ def test_verify_reads_an_s3_location(owner_client: Client, banking: Path) -> Non
     assert "s3://aml-data/nope.csv" in missing.content.decode()
 
 
+def test_verify_says_what_a_bucket_name_may_contain(owner_client: Client) -> None:
+    from moto import mock_aws
+
+    with mock_aws():
+        response = owner_client.post(
+            VERIFY, {"source": "s3", "s3_location": "s3://My_Bucket!/data.csv"}
+        )
+
+    html = response.content.decode()
+    assert "The validation failed" in html
+    assert "is not a valid bucket name: a bucket name has 3 to 63 characters" in html
+    assert "regex" not in html
+
+
 def test_copy_settings_prefills_the_input_step(owner_client: Client, banking: Path) -> None:
     query = f"?location={banking}&name=Copy+of+bank"
     html = owner_client.get(CREATE + query).content.decode()
