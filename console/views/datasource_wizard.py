@@ -32,7 +32,11 @@ from console.forms.datasource_wizard import (
     UploadForm,
     server_path_suggestions,
 )
-from console.services.datasources import allowed_roots, create_data_source_from_s3
+from console.services.datasources import (
+    LocationSummary,
+    allowed_roots,
+    create_data_source_from_s3,
+)
 from console.services.errors import ServiceError
 from console.views.wizard_steps import draft_step_for, posted
 from console.wizard_drafts import Draft
@@ -58,7 +62,9 @@ def wizard_input(request: HttpRequest) -> HttpResponse:
             name=form.datasource_name(),
             original_filename=form.original_filename,
             summary=form.summary,  # type: ignore[arg-type]  # set by a valid form
-            schema_to_copy=form.copied_schema(),
+            # or, on the way from the batch prediction wizard, its model's training schema
+            schema_to_copy=form.copied_schema()
+            or batch_prediction_drafts.schema_for_new_data_source(request),
         )
         return redirect(draft.url("schema"))
     context = {
@@ -104,9 +110,18 @@ def _upload_too_large() -> JsonResponse:
 def wizard_verify(request: HttpRequest) -> HttpResponse:
     form = LocationForm(request.POST, owner=request.user)
     summary = form.summary if form.is_valid() else None
-    delimiter = drafts.delimiter_label(summary.delimiter) if summary else ""
+    delimiter = _delimiter_shown(summary)
     context = {"form": form, "summary": summary, "delimiter": delimiter}
     return render(request, TEMPLATES + "_verify_result.html", context)
+
+
+def _delimiter_shown(summary: LocationSummary | None) -> str:
+    # One column has no delimiter: "Comma" beside "Found a single column" contradicted itself.
+    if summary is None:
+        return ""
+    if len(summary.columns) == 1:
+        return "none (a single column)"
+    return drafts.delimiter_label(summary.delimiter)
 
 
 # --------------------------------------------------------------------------- step 2: schema

@@ -295,6 +295,19 @@ def test_verify_fails_on_a_file_that_is_not_a_table_with_one_reason(
     assert "single column" not in html
 
 
+def test_verify_of_a_one_column_file_names_no_delimiter(
+    owner_client: Client, datasets: Path
+) -> None:
+    (datasets / "amounts.csv").write_text("amount\n1\n2\n3\n")
+
+    html = owner_client.post(
+        VERIFY, {"source": "path", "server_path": str(datasets / "amounts.csv")}
+    ).content.decode()
+
+    assert "The validation is successful" in html
+    assert "delimiter: none (a single column)" in html and "Comma" not in html
+
+
 def test_a_symlink_leading_out_of_the_allowed_folders_is_refused(
     owner_client: Client, datasets: Path
 ) -> None:
