@@ -156,6 +156,27 @@ def remember_then_batch(request: HttpRequest, draft: BatchPredictionDraft) -> No
     request.session[THEN_BATCH_KEY] = {"token": draft.token, "at": time.time()}
 
 
+def schema_for_new_data_source(request: HttpRequest) -> dict[str, Any] | None:
+    """While the user is away from step 2 creating a datasource: the model's training schema
+    less its target, offered as the new datasource's schema (used only if it fits the file)."""
+    asked = request.session.get(THEN_BATCH_KEY)
+    if not isinstance(asked, dict) or time.time() - float(asked.get("at", 0)) > THEN_BATCH_SECONDS:
+        return None
+    try:
+        draft = load_draft(request, str(asked.get("token", "")))
+    except Http404:
+        return None
+    ml = MLModel.objects.filter(owner=request.user, entity_id=draft.ml_model_id).first()
+    training = ml.training_data_source if ml is not None else None
+    schema = dict(training.data_schema or {}) if training is not None else {}
+    target = schema.get("targetAttributeName")
+    if not schema.get("attributes"):
+        return None
+    schema["attributes"] = [a for a in schema["attributes"] if a.get("attributeName") != target]
+    schema["targetAttributeName"] = None
+    return schema
+
+
 def url_after_data_source_created(request: HttpRequest, ds: DataSource) -> str | None:
     """Where the datasource wizard's Create continues when the user came from step 2: that step
     again, with the new datasource chosen. Used once, then forgotten."""

@@ -746,6 +746,10 @@ def test_step_2_creates_a_datasource_through_its_wizard_and_comes_back_with_it(
     )
     token = response["Location"].split("/")[-3]
     schema = owner_client.session["datasource_wizard_drafts"][token]["schema"]
+    # offered: the model's training schema less its target (`previous` BINARY, not inferred)
+    types = {a["attributeName"]: a["attributeType"] for a in schema["attributes"]}
+    assert "y" not in types and types["previous"] == "BINARY" and len(types) == 20
+    assert not schema.get("targetAttributeName")
     table = {"action": "save"} | {
         f"type-{i}": a["attributeType"] for i, a in enumerate(schema["attributes"])
     }
