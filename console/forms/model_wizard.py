@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 
+from console.evaluation_compat import why_not_evaluable
 from console.model_drafts import ModelDraft, schema_of, why_unusable
 from console.models import DataSource
 from console.services.common import get_owned
@@ -316,13 +317,12 @@ class EvaluationForm(forms.Form):
             self.add_error("evaluation_data_source", exc)
             return
         training = owned_data_source(self.owner, self.draft.data_source_id)
-        wanted = training.target_attribute_name if training else None
-        if wanted and other.target_attribute_name != wanted:
-            # The evaluation scores predictions of `wanted` against that column of the other data.
+        reason = why_not_evaluable(training, other)
+        if reason:
+            # The evaluation scores predictions of the model's target against that column.
             self.add_error(
                 "evaluation_data_source",
-                f"Datasource {other.display_name} has the target "
-                f"{other.target_attribute_name!r}; the ML model predicts {wanted!r}.",
+                f"Datasource {other.display_name} cannot be used: {reason}",
             )
 
     def save(self, draft: ModelDraft) -> None:

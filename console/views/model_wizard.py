@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from console import model_drafts as drafts
+from console.evaluation_compat import evaluation_sources
 from console.forms.model_wizard import (
     SUGGESTED_L1,
     AdvancedForm,
@@ -169,12 +170,9 @@ def wizard_evaluation(request: HttpRequest, draft: ModelDraft) -> HttpResponse:
     if form.is_bound and form.is_valid():
         form.save(draft)
         return _advance(request, draft, "evaluation")
-    rows = [
-        r
-        for r in drafts.data_source_rows(request.user)
-        if r["ds"].entity_id != draft.data_source_id
-    ]
-    return _render(request, "evaluation", draft, {"form": form, "rows": rows})
+    training = _training_source(request, draft)
+    sources = evaluation_sources(request.user, training, exclude=draft.data_source_id)
+    return _render(request, "evaluation", draft, {"form": form, "sources": sources})
 
 
 # --------------------------------------------------------------------------- step 6: review

@@ -294,7 +294,7 @@ def test_it_refuses_an_evaluation_datasource_with_another_target(
         {"evaluation": "datasource", "evaluation_data_source": "ds-housing"},
     )
     assert response.status_code == 400
-    assert "has the target &#x27;housing&#x27;; the ML model predicts &#x27;y&#x27;" in (
+    assert "Its target is &#x27;housing&#x27;; the ML model predicts &#x27;y&#x27;" in (
         response.content.decode()
     )
 
@@ -643,3 +643,45 @@ def test_every_post_needs_the_csrf_token(owner: Any, banking: DataSource) -> Non
     assert client.post(VALIDATE, {"draft": draft, "recipe": ""}).status_code == 403
     answer = client.post(VALIDATE, {"draft": draft, "recipe": ""}, headers={"X-CSRFToken": token})
     assert answer.status_code == 200
+
+
+def test_evaluate_on_another_datasource_offers_only_compatible_ones_and_says_why_not_the_others(
+    owner_client: Client, owner: Any, shared_data: Path, banking: DataSource, banking_schema: Any
+) -> None:
+    make_source(owner, shared_data, banking_schema, entity_id="ds-same", name="same schema")
+    other_target = {**banking_schema, "targetAttributeName": "housing"}
+    make_source(owner, shared_data, other_target, entity_id="ds-housing", name="housing")
+    fewer = {
+        **banking_schema,
+        "attributes": [a for a in banking_schema["attributes"] if a["attributeName"] != "age"],
+    }
+    make_source(owner, shared_data, fewer, entity_id="ds-no-age", name="no age")
+    token = start(owner_client, banking)
+    walk_custom(owner_client, token, evaluation={"evaluation": "none"})
+    html = owner_client.get(step_url("evaluation", token)).content.decode()
+    offered = re.findall(r'name="evaluation_data_source" value="([^"]+)"', html)
+    assert offered == ["ds-same"]
+    assert "ds-banking&quot;" not in html and 'value="ds-banking"' not in html
+    assert "2 other datasources not offered" in html
+    assert "Its target is &#x27;housing&#x27;; the ML model predicts &#x27;y&#x27;." in html
+    assert "It lacks the ML model&#x27;s attribute &#x27;age&#x27;." in html
+
+
+def test_a_posted_datasource_missing_the_models_attributes_is_refused_with_the_reason(
+    owner_client: Client, owner: Any, shared_data: Path, banking: DataSource, banking_schema: Any
+) -> None:
+    fewer = {
+        **banking_schema,
+        "attributes": [a for a in banking_schema["attributes"] if a["attributeName"] != "age"],
+    }
+    make_source(owner, shared_data, fewer, entity_id="ds-no-age", name="no age")
+    token = start(owner_client, banking)
+    walk_custom(owner_client, token, evaluation={"evaluation": "none"})
+    response = owner_client.post(
+        step_url("evaluation", token),
+        {"evaluation": "datasource", "evaluation_data_source": "ds-no-age"},
+    )
+    assert response.status_code == 400
+    assert "cannot be used: It lacks the ML model&#x27;s attribute &#x27;age&#x27;." in (
+        response.content.decode()
+    )
