@@ -82,6 +82,17 @@ def fail(obj: AMLObject, message: str) -> bool:
     return bool(done)
 
 
+def stop(obj: AMLObject, *, by: str, now: Any = None) -> bool:
+    """A person's Stop: PENDING or INPROGRESS → FAILED, "Stopped by <user> at <time>".
+
+    The worker is not signalled: its next progress report (every chunk or pass) finds the row no
+    longer INPROGRESS and quits, and `complete` would refuse it anyway. Dependents fail with
+    this message, through `fail`.
+    """
+    when = timezone.localtime(now or timezone.now()).strftime("%Y-%m-%d %H:%M:%S %Z")
+    return fail(obj, f"Stopped by {by} at {when}.")
+
+
 def mark_deleted(obj: AMLObject) -> None:
     """Any status → DELETED (AML keeps deleted objects readable)."""
     type(obj).objects.filter(pk=obj.pk).update(status=Status.DELETED, updated_at=timezone.now())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
+from console.models import BatchPrediction, DataSource, Evaluation, MLModel
 from console.views import (
     batch_prediction_wizard,
     batch_predictions,
@@ -15,6 +16,7 @@ from console.views import (
     evaluations,
     model_wizard,
     models,
+    objects,
     realtime,
     threshold_explorer,
 )
@@ -23,6 +25,11 @@ console_patterns = [
     path("", dashboard.dashboard, name="dashboard"),
     path("objects/rows/", dashboard.dashboard_rows, name="dashboard-rows"),
     path("objects/delete/", dashboard.objects_delete, name="objects-delete"),
+    path(
+        "objects/<str:type_key>/<str:entity_id>/facts/",
+        dashboard.dashboard_facts,
+        name="dashboard-facts",
+    ),
     # The datasource wizard: input → schema → target → row id → review → create.
     path("datasources/new/", datasource_wizard.wizard_input, name="datasource-create"),
     path("datasources/new/upload/", datasource_wizard.wizard_upload, name="datasource-upload"),
@@ -76,6 +83,12 @@ console_patterns = [
         datasources.datasource_delete,
         name="datasource-delete",
     ),
+    path(
+        "datasources/<str:entity_id>/stop/",
+        objects.object_stop,
+        {"model": DataSource},
+        name="datasource-stop",
+    ),
     path("datasources/<str:entity_id>/copy/", datasources.datasource_copy, name="datasource-copy"),
     # The ML model wizard: input → settings → (custom: recipe → advanced → evaluation) → review.
     path("models/new/", model_wizard.wizard_input, name="mlmodel-create"),
@@ -122,6 +135,9 @@ console_patterns = [
     path("models/<str:entity_id>/rename/", models.ml_model_rename, name="mlmodel-rename"),
     path("models/<str:entity_id>/tags/", models.ml_model_tags, name="mlmodel-tags"),
     path("models/<str:entity_id>/delete/", models.ml_model_delete, name="mlmodel-delete"),
+    path(
+        "models/<str:entity_id>/stop/", objects.object_stop, {"model": MLModel}, name="mlmodel-stop"
+    ),
     # Comparing evaluations (before the detail page, which would take "compare" for an id).
     path("evaluations/compare/", evaluation_compare.evaluation_compare, name="evaluation-compare"),
     # An evaluation's pages.
@@ -147,6 +163,12 @@ console_patterns = [
         "evaluations/<str:entity_id>/score-threshold/",
         threshold_explorer.evaluation_score_threshold,
         name="evaluation-score-threshold",
+    ),
+    path(
+        "evaluations/<str:entity_id>/stop/",
+        objects.object_stop,
+        {"model": Evaluation},
+        name="evaluation-stop",
     ),
     path(
         "evaluations/<str:entity_id>/delete/",
@@ -207,6 +229,12 @@ console_patterns = [
         "batch-predictions/<str:entity_id>/tags/",
         batch_predictions.batch_prediction_tags,
         name="batchprediction-tags",
+    ),
+    path(
+        "batch-predictions/<str:entity_id>/stop/",
+        objects.object_stop,
+        {"model": BatchPrediction},
+        name="batchprediction-stop",
     ),
     path(
         "batch-predictions/<str:entity_id>/delete/",

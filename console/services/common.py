@@ -71,6 +71,17 @@ def delete(model: type[T], owner: object, entity_id: str) -> T:
     return obj
 
 
+def stop_job(model: type[T], owner: object, entity_id: str) -> T:
+    """Stop the object's job (running or waiting): it ends FAILED, "Stopped by <user> at <time>"."""
+    obj = get_owned(model, owner, entity_id)
+    if not obj.is_active or not lifecycle.stop(obj, by=str(owner)):
+        obj.refresh_from_db()
+        raise InvalidInput(
+            f"{obj.TYPE_LABEL} {obj.entity_id} is not running (its status is {obj.status})."
+        )
+    return obj
+
+
 def validate_tags(tags: dict[str, str]) -> None:
     for key, value in tags.items():
         if not TAG_KEY_RE.match(key) or key.lower().startswith("aws:"):

@@ -1,4 +1,4 @@
-"""What every object page shares (owner lookup, log download, rename, tags, delete).
+"""What every object page shares (owner lookup, log download, rename, tags, stop, delete).
 
 Like every page, a lookup is per owner: another user's id is a 404, never a 403.
 """
@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
 from console.models import AMLObject, Status
@@ -123,3 +124,18 @@ def delete_and_return(
         return redirect(detail_url(obj))
     messages.success(request, f"Deleted {obj.TYPE_LABEL.lower()} {obj.display_name}.")
     return redirect("console:dashboard")
+
+
+@require_POST
+def object_stop(request: HttpRequest, entity_id: str, model: type[AMLObject]) -> HttpResponse:
+    """ "Stop": the job ends FAILED ("Stopped by <user> at <time>"), then back to its page.
+
+    One view for the four object types; the URL names the type (`model`)."""
+    obj = owned_or_404(model, request, entity_id)
+    try:
+        common.stop_job(model, request.user, entity_id)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Stopped {obj.TYPE_LABEL.lower()} {obj.display_name}.")
+    return redirect(detail_url(obj))
