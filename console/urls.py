@@ -25,6 +25,11 @@ console_patterns = [
     path("", dashboard.dashboard, name="dashboard"),
     path("objects/rows/", dashboard.dashboard_rows, name="dashboard-rows"),
     path("objects/delete/", dashboard.objects_delete, name="objects-delete"),
+    path(
+        "objects/<str:type_key>/<str:entity_id>/facts/",
+        dashboard.dashboard_facts,
+        name="dashboard-facts",
+    ),
     # The datasource wizard: input → schema → target → row id → review → create.
     path("datasources/new/", datasource_wizard.wizard_input, name="datasource-create"),
     path("datasources/new/upload/", datasource_wizard.wizard_upload, name="datasource-upload"),

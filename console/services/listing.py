@@ -33,6 +33,23 @@ OBJECT_TYPES: dict[str, type[AMLObject]] = {
 TYPE_KEY_OF: dict[type[AMLObject], str] = {model: key for key, model in OBJECT_TYPES.items()}
 FILTER_STATUSES = (Status.PENDING, Status.INPROGRESS, Status.COMPLETED, Status.FAILED)
 
+# The sortable columns (the `sort` parameter, "-" first for descending) and their headings.
+SORT_COLUMNS: dict[str, str] = {
+    "name": "Name",
+    "type": "Type",
+    "id": "ID",
+    "status": "Status",
+    "created": "Creation time",
+    "completed": "Completion time",
+}
+DEFAULT_SORT = "-created"  # AML's console: newest first
+# Status sorts in lifecycle order, not alphabetically, so "Pending" comes before "Completed".
+_STATUS_ORDER = {status: i for i, status in enumerate(FILTER_STATUSES)}
+# The table polls while a job runs (progress moves) and, more slowly, otherwise: objects created
+# in another tab or by a program must appear without Refresh.
+ACTIVE_POLL_SECONDS = 3
+IDLE_POLL_SECONDS = 5
+
 # Only what a row shows: a datasource's statistics can weigh megabytes and must never be loaded here.
 _ROW_FIELDS = (
     "id",
@@ -83,7 +100,8 @@ class ListingQuery:
     type_key: str = ""
     status: str = ""
     q: str = ""
-    ascending: bool = False
+    sort_key: str = "created"
+    descending: bool = True
     page: int = 1
     per_page: int = DEFAULT_PER_PAGE
 
@@ -95,7 +113,7 @@ class ListingQuery:
             type_key=type_key if type_key in OBJECT_TYPES else "",
             status=status if status in FILTER_STATUSES else "",
             q=params.get("q", "").strip()[:200],
-            ascending=params.get("sort", "") == "created",
+            **_parse_sort(params.get("sort", "")),
             page=_positive_int(params.get("page"), 1),
             per_page=_choice(params.get("per_page"), PER_PAGE_CHOICES, DEFAULT_PER_PAGE),
         )
@@ -106,7 +124,7 @@ class ListingQuery:
             "type": self.type_key,
             "status": self.status,
             "q": self.q,
-            "sort": "created" if self.ascending else "",
+            "sort": self.sort,
             "page": self.page,
             "per_page": self.per_page,
         }
@@ -114,6 +132,46 @@ class ListingQuery:
         defaults = {"page": 1, "per_page": DEFAULT_PER_PAGE}
         kept = {k: v for k, v in values.items() if v not in ("", None) and defaults.get(k) != v}
         return urlencode(kept)
+
+    @property
+    def sort(self) -> str:
+        """The `sort` parameter: "" for the default, else the column, "-" first if descending."""
+        value = f"{'-' if self.descending else ''}{self.sort_key}"
+        return "" if value == DEFAULT_SORT else value
+
+    @property
+    def ascending(self) -> bool:
+        return not self.descending
+
+
+def _parse_sort(raw: Any) -> dict[str, Any]:
+    """`sort=name` ascending, `sort=-name` descending; "created" alone is the old ascending link."""
+    value = str(raw or DEFAULT_SORT)
+    key = value.lstrip("-")
+    if key not in SORT_COLUMNS:
+        value, key = DEFAULT_SORT, DEFAULT_SORT.lstrip("-")
+    return {"sort_key": key, "descending": value.startswith("-")}
+
+
+@dataclass(frozen=True)
+class SortHeader:
+    """One heading of the table: a link that sorts by its column, the other way if already."""
+
+    key: str
+    label: str
+    active: bool
+    descending: bool
+    query: str
+
+    @property
+    def arrow(self) -> str:
+        return ("▼" if self.descending else "▲") if self.active else ""
+
+    @property
+    def aria_sort(self) -> str:
+        if not self.active:
+            return "none"
+        return "descending" if self.descending else "ascending"
 
 
 @dataclass
@@ -178,13 +236,27 @@ class Listing:
         return self.query.urlencode(page=self.page + 1)
 
     @property
-    def sort_toggle_query(self) -> str:
-        return self.query.urlencode(sort="" if self.query.ascending else "created", page=1)
+    def sort_headers(self) -> list[SortHeader]:
+        """Each sortable heading; a click keeps the filters and search and goes to page 1."""
+        headers = []
+        for key, label in SORT_COLUMNS.items():
+            active = key == self.query.sort_key
+            # The first click sorts names A→Z but times newest first, as AML's console did.
+            first_descending = key in ("created", "completed")
+            descending = not self.query.descending if active else first_descending
+            value = f"{'-' if descending else ''}{key}"
+            query = self.query.urlencode(sort="" if value == DEFAULT_SORT else value, page=1)
+            headers.append(SortHeader(key, label, active, self.query.descending, query))
+        return headers
 
     @property
     def any_active(self) -> bool:
-        """True while a visible row may still change, which is when the page keeps polling."""
+        """True while a visible row may still change, which is when the page polls faster."""
         return any(row.obj.status in ACTIVE_STATUSES for row in self.rows)
+
+    @property
+    def poll_seconds(self) -> int:
+        return ACTIVE_POLL_SECONDS if self.any_active else IDLE_POLL_SECONDS
 
 
 def list_objects(owner: Any, query: ListingQuery) -> Listing:
@@ -193,9 +265,10 @@ def list_objects(owner: Any, query: ListingQuery) -> Listing:
     found: list[AMLObject] = []
     for model in models:
         found.extend(_matching(model, owner, query)[:LISTING_LIMIT])
-    found.sort(key=lambda o: (o.created_at, o.pk), reverse=not query.ascending)
+    # The listing is the newest 1,000 objects (as AML's), whatever order they are shown in.
+    found.sort(key=lambda o: (o.created_at, o.pk), reverse=True)
     truncated = len(found) > LISTING_LIMIT
-    found = found[:LISTING_LIMIT]
+    found = sort_objects(found[:LISTING_LIMIT], query.sort_key, descending=query.descending)
     pages = max(1, math.ceil(len(found) / query.per_page))
     page = min(query.page, pages)
     start = (page - 1) * query.per_page
@@ -211,7 +284,28 @@ def _matching(model: type[AMLObject], owner: Any, query: ListingQuery) -> QueryS
         qs = qs.filter(status=query.status)
     if query.q:
         qs = qs.filter(Q(name__icontains=query.q) | Q(entity_id__icontains=query.q))
-    return qs.order_by("created_at" if query.ascending else "-created_at")
+    return qs.order_by("-created_at")
+
+
+def sort_objects(objs: list[AMLObject], key: str, *, descending: bool) -> list[AMLObject]:
+    """Sort by one column; ties keep the newest first, and a job not finished yet (no
+    completion time) comes last either way."""
+    by_age = sorted(objs, key=lambda o: (o.created_at, o.pk), reverse=True)
+    if key == "completed":
+        done = [o for o in by_age if o.finished_at is not None]
+        waiting = [o for o in by_age if o.finished_at is None]
+        done.sort(key=lambda o: o.finished_at - o.created_at, reverse=descending)  # type: ignore[operator]
+        return done + waiting
+    return sorted(by_age, key=_SORT_VALUES[key], reverse=descending)
+
+
+_SORT_VALUES: dict[str, Any] = {
+    "name": lambda o: o.display_name.casefold(),
+    "type": lambda o: o.TYPE_LABEL,
+    "id": lambda o: o.entity_id,
+    "status": lambda o: _STATUS_ORDER.get(o.status, len(_STATUS_ORDER)),
+    "created": lambda o: (o.created_at, o.pk),
+}
 
 
 def delete_objects(

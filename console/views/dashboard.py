@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from console.object_facts import object_facts
+from console.services.errors import ResourceNotFound
 from console.services.listing import (
     FILTER_STATUSES,
     OBJECT_TYPES,
@@ -39,6 +41,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def dashboard_rows(request: HttpRequest) -> HttpResponse:
     listing = list_objects(request.user, ListingQuery.from_params(request.GET))
     return render(request, "console/partials/object_table.html", {"listing": listing})
+
+
+@require_GET
+def dashboard_facts(request: HttpRequest, type_key: str, entity_id: str) -> HttpResponse:
+    """A row's expander: the object's key facts and links (another user's id is a 404)."""
+    try:
+        facts = object_facts(request.user, type_key, entity_id)
+    except ResourceNotFound as exc:
+        raise Http404(exc.message) from exc
+    return render(request, "console/partials/object_facts.html", {"f": facts})
 
 
 @require_POST

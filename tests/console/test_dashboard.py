@@ -200,7 +200,9 @@ def test_it_sorts_by_creation_time_both_ways(owner_client: Client, owner: Any) -
     assert oldest_first == list(reversed(newest_first))
 
 
-def test_it_polls_only_while_something_visible_is_active(owner_client: Client, owner: Any) -> None:
+def test_it_polls_every_3s_while_something_visible_is_active(
+    owner_client: Client, owner: Any
+) -> None:
     ds = datasource(
         owner,
         1,
@@ -212,7 +214,7 @@ def test_it_polls_only_while_something_visible_is_active(owner_client: Client, o
     assert "41,188 records read (25%)" in html
     DataSource.objects.filter(pk=ds.pk).update(status=Status.COMPLETED)
     fragment = owner_client.get(ROWS).content.decode()
-    assert 'hx-trigger="every 3s"' not in fragment
+    assert 'hx-trigger="every 5s"' in fragment  # slower, but still looking for new objects
     assert "<html" not in fragment
 
 
@@ -221,8 +223,12 @@ def test_a_pending_object_keeps_the_page_polling(owner_client: Client, owner: An
     assert 'hx-trigger="every 3s"' in owner_client.get(DASHBOARD).content.decode()
 
 
-def test_nothing_active_means_no_polling(owner_client: Client, family: dict[str, Any]) -> None:
-    assert "every 3s" not in owner_client.get(DASHBOARD).content.decode()
+def test_nothing_active_still_polls_every_5s_for_new_objects(
+    owner_client: Client, family: dict[str, Any]
+) -> None:
+    html = owner_client.get(DASHBOARD).content.decode()
+    assert "every 3s" not in html and 'hx-trigger="every 5s"' in html
+    assert "New objects appear automatically." in html
 
 
 def test_an_htmx_request_gets_only_the_table(owner_client: Client, family: dict[str, Any]) -> None:
@@ -323,3 +329,200 @@ def test_the_listing_never_loads_statistics(owner: Any, django_assert_max_num_qu
     with django_assert_max_num_queries(4):
         listing = list_objects(owner, ListingQuery())
     assert "statistics" in listing.rows[0].obj.get_deferred_fields()
+
+
+# --------------------------------------------------------------------------- new objects (item 4)
+
+
+def poll_url(html: str) -> str:
+    """The address the table asks every few seconds."""
+    match = re.search(r'<div id="object-table" hx-get="([^"]+)"', html)
+    assert match, html[:500]
+    return match.group(1).replace("&amp;", "&")
+
+
+def test_an_object_created_elsewhere_appears_at_the_next_poll(
+    owner_client: Client, owner: Any, family: dict[str, Any]
+) -> None:
+    url = poll_url(owner_client.get(DASHBOARD).content.decode())
+    datasource(owner, 77, name="Made by a program")
+    fragment = owner_client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert "ds-00000000077" in ids_on(fragment)
+    assert "1 - 5 of 5 Objects" in fragment
+
+
+def test_the_poll_keeps_the_filters_search_sort_and_page(owner_client: Client, owner: Any) -> None:
+    for n in range(30):
+        datasource(owner, n, name=f"Bank {n:02d}")
+    datasource(owner, 99, name="Other")
+    params = {"type": "datasource", "q": "bank", "sort": "-name", "page": "2", "per_page": "25"}
+    html = owner_client.get(DASHBOARD, params).content.decode()
+    url = poll_url(html)
+    assert url.startswith(ROWS + "?")
+    for key, value in params.items():
+        assert f"{key}={value}" in url
+    datasource(owner, 100, name="Bank 99")  # sorts first by name descending: page 2 gains one
+    fragment = owner_client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    names = re.findall(r'title="(Bank \d\d)"', fragment)
+    assert names == [f"Bank {n:02d}" for n in range(5, -1, -1)]
+    assert "26 - 31 of 31 Objects" in fragment
+
+
+# --------------------------------------------------------------------------- sorting (item 9)
+
+
+@pytest.fixture
+def sortable(owner: Any) -> dict[str, Any]:
+    """Three objects whose every column sorts differently."""
+    now = timezone.now()
+    ds = datasource(owner, 1, name="beta", status=Status.FAILED)
+    DataSource.objects.filter(pk=ds.pk).update(
+        created_at=now - timedelta(days=3), finished_at=now - timedelta(days=3) + timedelta(hours=2)
+    )
+    ml = MLModel.objects.create(
+        owner=owner,
+        entity_id="ml-0000000000a",
+        name="Alpha",
+        training_data_source=ds,
+        ml_model_type="BINARY",
+        status=Status.PENDING,
+    )
+    MLModel.objects.filter(pk=ml.pk).update(created_at=now - timedelta(days=2))
+    ev = Evaluation.objects.create(
+        owner=owner,
+        entity_id="ev-zzzzzzzzzzz",
+        name="gamma",
+        ml_model=ml,
+        evaluation_data_source=ds,
+        status=Status.COMPLETED,
+    )
+    Evaluation.objects.filter(pk=ev.pk).update(
+        created_at=now - timedelta(days=1),
+        finished_at=now - timedelta(days=1) + timedelta(minutes=5),
+    )
+    return {"ds": ds.entity_id, "ml": ml.entity_id, "ev": ev.entity_id}
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        ("name", ["ml", "ds", "ev"]),  # Alpha, beta, gamma: case does not matter
+        ("-name", ["ev", "ds", "ml"]),
+        ("type", ["ds", "ev", "ml"]),  # Datasource, Evaluation, ML model
+        ("-type", ["ml", "ev", "ds"]),
+        ("id", ["ds", "ev", "ml"]),
+        ("-id", ["ml", "ev", "ds"]),
+        ("status", ["ml", "ev", "ds"]),  # lifecycle order: Pending, Completed, Failed
+        ("-status", ["ds", "ev", "ml"]),
+        ("created", ["ds", "ml", "ev"]),
+        ("-created", ["ev", "ml", "ds"]),
+        ("completed", ["ev", "ds", "ml"]),  # 5 minutes, 2 hours, then the unfinished model
+        ("-completed", ["ds", "ev", "ml"]),
+    ],
+)
+def test_it_sorts_by_every_column_both_ways(
+    owner_client: Client, sortable: dict[str, str], sort: str, expected: list[str]
+) -> None:
+    html = owner_client.get(DASHBOARD, {"sort": sort}).content.decode()
+    assert ids_on(html) == [sortable[k] for k in expected]
+
+
+def test_an_unknown_sort_falls_back_to_newest_first(
+    owner_client: Client, sortable: dict[str, str]
+) -> None:
+    html = owner_client.get(DASHBOARD, {"sort": "-password"}).content.decode()
+    assert ids_on(html) == [sortable[k] for k in ("ev", "ml", "ds")]
+
+
+def test_a_heading_sorts_by_its_column_and_a_second_click_reverses_it(
+    owner_client: Client, sortable: dict[str, str]
+) -> None:
+    html = owner_client.get(DASHBOARD, {"type": "mlmodel"}).content.decode()
+    name_link = re.search(r'data-sort-key="name"><a class="sort-link" href="([^"]+)"', html)
+    assert (
+        name_link
+        and name_link.group(1).replace("&amp;", "&") == DASHBOARD + "?type=mlmodel&sort=name"
+    )
+    sorted_html = owner_client.get(DASHBOARD, {"type": "mlmodel", "sort": "name"}).content.decode()
+    assert '<th aria-sort="ascending" data-sort-key="name">' in sorted_html
+    again = re.search(r'data-sort-key="name"><a class="sort-link" href="([^"]+)"', sorted_html)
+    assert again and "sort=-name" in again.group(1)
+
+
+def test_the_sort_goes_with_the_filters_form_and_the_pager(
+    owner_client: Client, owner: Any
+) -> None:
+    """The headings swap only the table; the filters form outside it reads the sort from it."""
+    for n in range(12):
+        datasource(owner, n)
+    html = owner_client.get(
+        ROWS, {"sort": "id", "q": "Data"}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert '<input type="hidden" name="sort" value="id" form="filters"' in html
+    assert "?q=Data&amp;sort=id&amp;page=2" in html
+    per_page_25 = owner_client.get(DASHBOARD, {"sort": "id", "per_page": "25"}).content.decode()
+    assert ids_on(per_page_25) == [f"ds-{n:011d}" for n in range(12)]
+
+
+# --------------------------------------------------------------------------- the row expander (item 9)
+
+
+def facts_url(type_key: str, entity_id: str) -> str:
+    return reverse("console:dashboard-facts", args=[type_key, entity_id])
+
+
+def test_every_row_has_an_expander_that_loads_its_facts(
+    owner_client: Client, family: dict[str, Any]
+) -> None:
+    html = owner_client.get(DASHBOARD).content.decode()
+    for key, obj in family.items():
+        assert f'data-facts-url="{facts_url(key, obj.entity_id)}"' in html
+    assert html.count('class="facts-row"') == 4
+
+
+def test_a_models_facts_name_its_type_threshold_training_data_and_links(
+    owner_client: Client, family: dict[str, Any]
+) -> None:
+    html = owner_client.get(facts_url("mlmodel", "ml-BwZ5toyY935")).content.decode()
+    assert "<dt>Model type</dt><dd>Binary</dd>" in html
+    assert "<dt>Score threshold</dt><dd>0.5</dd>" in html
+    assert reverse("console:datasource-detail", args=["ds-00000000001"]) in html
+    assert reverse("console:mlmodel-detail", args=["ml-BwZ5toyY935"]) in html
+    assert "Generate batch predictions" in html
+
+
+def test_an_evaluations_facts_show_its_metric_model_and_datasource(
+    owner_client: Client, family: dict[str, Any]
+) -> None:
+    Evaluation.objects.filter(entity_id="ev-o5yt6SYasGi").update(
+        status=Status.COMPLETED, performance_metrics={"Properties": {"BinaryAUC": "0.9312"}}
+    )
+    html = owner_client.get(facts_url("evaluation", "ev-o5yt6SYasGi")).content.decode()
+    assert "<dt>BinaryAUC</dt><dd>0.9312</dd>" in html
+    assert "ML model: Banking data (ml-BwZ5toyY935)" in html
+    assert "Banking data (ds-00000000001)" in html
+
+
+def test_a_failed_objects_facts_say_why(owner_client: Client, owner: Any) -> None:
+    datasource(owner, 5, status=Status.FAILED, message="Line 7 has 3 fields, not 4.")
+    html = owner_client.get(facts_url("datasource", "ds-00000000005")).content.decode()
+    assert "<dt>Why it failed</dt><dd>Line 7 has 3 fields, not 4.</dd>" in html
+
+
+def test_a_batch_predictions_facts_say_where_its_results_are(
+    owner_client: Client, family: dict[str, Any]
+) -> None:
+    html = owner_client.get(facts_url("batchprediction", "bp-z56xPVjwpTi")).content.decode()
+    assert "<dt>Results</dt><dd>s3://b/out/</dd>" in html
+
+
+@pytest.mark.parametrize(
+    ("type_key", "entity_id"),
+    [("datasource", "ds-00000000009"), ("bogus", "ds-00000000001"), ("mlmodel", "ds-00000000001")],
+)
+def test_the_expander_is_a_404_for_another_users_object_or_a_wrong_type(
+    owner_client: Client, owner: Any, stranger: Any, type_key: str, entity_id: str
+) -> None:
+    datasource(owner, 1)
+    datasource(stranger, 9)
+    assert owner_client.get(facts_url(type_key, entity_id)).status_code == 404
