@@ -39,6 +39,16 @@ RED = "#d13212"
 
 Figure = dict[str, Any]
 
+# A legend in the top margin, anchored by its bottom edge: when it wraps onto more rows (at
+# 1024 px) it grows upwards and Plotly widens the margin, so it never covers the plot.
+LEGEND_ABOVE: dict[str, Any] = {
+    "orientation": "h",
+    "x": 0,
+    "xanchor": "left",
+    "y": 1.02,
+    "yanchor": "bottom",
+}
+
 
 # --- Figures ----------------------------------------------------------------------------------
 
@@ -128,7 +138,7 @@ def missing_invalid_figure(
         _bar("Missing", names, [a.get("missing") or 0 for a in flawed], GREY),
         _bar("Invalid", names, [a.get("invalid") or 0 for a in flawed], RED),
     ]
-    layout = _layout(barmode="group", showlegend=True, legend={"orientation": "h", "y": 1.12})
+    layout = _layout(barmode="group", showlegend=True, legend=LEGEND_ABOVE)
     layout["xaxis"] = {"type": "category", "automargin": True}
     return {"data": traces, "layout": layout}
 
@@ -163,7 +173,7 @@ def correlation_figure(
         # The legend sits in the top margin, above the strongest bar rather than on it.
         margin={"l": 140, "r": 20, "t": 40 if len(traces) > 1 else 20, "b": 40},
         showlegend=len(traces) > 1,
-        legend={"orientation": "h", "x": 0, "y": 1, "yanchor": "bottom"},
+        legend=LEGEND_ABOVE,
         barmode="overlay",
     )
     layout["xaxis"] = {

@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from console.charts import BLUE, GREY, ORANGE, _layout
+from console.charts import BLUE, GREY, LEGEND_ABOVE, ORANGE, _layout
 from console.evaluation_reports.explorer import (
     cell_examples_for_page,
     missing_pieces,
@@ -317,25 +317,42 @@ def score_histogram_figure(histograms: Mapping[str, Any], threshold: float) -> F
         return None
     centres = [(a + b) / 2 for a, b in zip(edges, edges[1:], strict=False)]
     width = edges[1] - edges[0]
-    traces = [
-        _overlay_bar("Actual 1 (positive)", centres, histograms.get("positive") or [], BLUE, width),
-        _overlay_bar(
-            "Actual 0 (negative)", centres, histograms.get("negative") or [], ORANGE, width
-        ),
-    ]
+    positive = _overlay_bar(
+        "Actual 1 (positive)", centres, histograms.get("positive") or [], BLUE, width
+    )
+    negative = _overlay_bar(
+        "Actual 0 (negative)", centres, histograms.get("negative") or [], ORANGE, width
+    )
+    # Each class on its own scale (1s on the left axis, 0s on the right): on banking a 42 % spike
+    # of 0s in one bin would otherwise flatten the 1s, whose shares stay under 10 % a bin.
+    negative["yaxis"] = "y2"
     layout = _layout(
         barmode="overlay",
         showlegend=True,
-        legend={"orientation": "h", "y": 1.15},
+        legend=LEGEND_ABOVE,
         shapes=[_vertical_line(threshold)],
     )
     layout["xaxis"] = {"title": {"text": "Score"}, "range": [0, 1], "automargin": True}
-    layout["yaxis"] = {
-        "title": {"text": "Share of the class (%)"},
-        "automargin": True,
-        "gridcolor": "#eaeded",
+    layout["yaxis"] = _class_axis("Actual 1s: share (%)", positive["y"], BLUE)
+    layout["yaxis"]["gridcolor"] = "#eaeded"
+    layout["yaxis2"] = {
+        **_class_axis("Actual 0s: share (%)", negative["y"], ORANGE),
+        "overlaying": "y",
+        "side": "right",
+        "showgrid": False,
     }
-    return {"data": traces, "layout": layout}
+    return {"data": [positive, negative], "layout": layout}
+
+
+def _class_axis(title: str, shares: list[float], colour: str) -> dict[str, Any]:
+    """An axis reaching just above the class's tallest bar, titled and ticked in its colour."""
+    top = max(shares, default=0.0) or 1.0
+    return {
+        "title": {"text": title, "font": {"color": colour}},
+        "tickfont": {"color": colour},
+        "range": [0, top * 1.05],
+        "automargin": True,
+    }
 
 
 def _overlay_bar(
@@ -406,7 +423,7 @@ def roc_figure(roc: Mapping[str, Any], at: Mapping[str, Any] | None = None) -> F
                 "marker": {"color": ORANGE, "size": 11},
             }
         )
-    layout = _layout(height=340, showlegend=True, legend={"orientation": "h", "y": 1.15})
+    layout = _layout(height=340, showlegend=True, legend=LEGEND_ABOVE)
     layout["xaxis"] = {
         "title": {"text": "False positive rate"},
         "range": [0, 1],

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from console.charts import _layout
+from console.charts import LEGEND_ABOVE, _layout
 
 Figure = dict[str, Any]
 KEY_L2 = "sgd.l2RegularizationAmount"
@@ -226,5 +226,5 @@ def held_out_figure(
         "gridcolor": "#eaeded",
     }
     layout["showlegend"] = True
-    layout["legend"] = {"orientation": "h", "y": 1.15}
+    layout["legend"] = LEGEND_ABOVE
     return {"data": traces, "layout": layout}

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from console.charts import BLUE, GREY, _layout
+from console.charts import BLUE, GREY, LEGEND_ABOVE, _layout
 
 Figure = dict[str, Any]
 
@@ -92,7 +92,7 @@ def _scatter(
         "line": {"color": GREY, "dash": "dash"},
         "hoverinfo": "skip",
     }
-    layout = _layout(height=340, showlegend=True, legend={"orientation": "h", "y": 1.15})
+    layout = _layout(height=340, showlegend=True, legend=LEGEND_ABOVE)
     layout["xaxis"] = {"title": {"text": x_title}, "automargin": True, "zeroline": False}
     layout["yaxis"] = {
         "title": {"text": y_title},

@@ -18,6 +18,9 @@
   const BLUE = "#0073bb";
   const ORANGE = "#ec7211";
   const GREY = "#879596";
+  // Above the plot, anchored by its bottom edge, as console/charts.py's LEGEND_ABOVE: a legend
+  // that wraps at 1024 px grows into the top margin, never over the curves.
+  const LEGEND_ABOVE = { orientation: "h", x: 0, xanchor: "left", y: 1.02, yanchor: "bottom" };
   const INK = "#16191f";
   const URL_DELAY_MS = 300;
 
@@ -194,7 +197,7 @@
         paper_bgcolor: "#ffffff",
         plot_bgcolor: "#ffffff",
         showlegend: true,
-        legend: { orientation: "h", y: 1.15 },
+        legend: LEGEND_ABOVE,
       },
       extra,
     );
@@ -522,7 +525,6 @@
       ];
       const layout = baseLayout({
         margin: { l: 60, r: 60, t: 60, b: 60 },
-        legend: { orientation: "h", y: 1.3 },
         xaxis: axis("Records predicted 1, highest scores first (%)", { range: [0, 100] }),
         yaxis: axis("Actual 1s among them (% of all 1s)", { range: [0, 102] }),
         yaxis2: { title: { text: "Lift" }, overlaying: "y", side: "right", automargin: true, rangemode: "tozero", showgrid: false },

@@ -1,0 +1,130 @@
+"""Every Plotly chart the console draws, in headless Chromium at 1366 and 1024 px: no legend box
+overlaps its plot area, and the score histogram gives each class its own scale.
+
+The objects are made by the real services and jobs, run in the test's process (no worker), and
+two stored evaluations feed the comparison page.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from evaluation_factories import completed_evaluation
+from prediction_factories import banking_model, run_all, wine_model
+
+from console import dependencies
+from console.services.evaluations import create_evaluation
+
+if TYPE_CHECKING:  # the fixture's type, from this folder's conftest.py
+    from conftest import BrowserSession
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "correct horse 1"  # the `owner` fixture's
+WIDTHS = (1366, 1024)
+
+# For every drawn chart: its id or figure name, its legend's box and its plot areas' boxes.
+CHART_BOXES_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].map((gd) => {
+  const box = (el) => { const r = el.getBoundingClientRect();
+    return {left: r.left, top: r.top, right: r.right, bottom: r.bottom}; };
+  const legend = gd.querySelector('.legend');
+  return {
+    name: gd.id || gd.dataset.figure || '?',
+    legend: legend && legend.getBoundingClientRect().width > 0 ? box(legend) : null,
+    plots: [...gd.querySelectorAll('.nsewdrag')].map(box),
+  };
+})"""
+
+# Plotly draws after the deferred scripts run: wait until every chart container holds a plot.
+CHARTS_DRAWN_JS = """() => {
+  const charts = [...document.querySelectorAll('.chart')].filter((c) => c.offsetParent !== null);
+  return charts.length > 0 && charts.every((c) => c.querySelector('.main-svg'));
+}"""
+
+
+def overlap(a: dict[str, float], b: dict[str, float]) -> float:
+    """The area two boxes share (0 when they only touch)."""
+    width = min(a["right"], b["right"]) - max(a["left"], b["left"])
+    height = min(a["bottom"], b["bottom"]) - max(a["top"], b["top"])
+    return max(width, 0) * max(height, 0)
+
+
+def legends_over_plots(page: Any) -> list[str]:
+    found = []
+    for chart in page.evaluate(CHART_BOXES_JS):
+        for plot in chart["plots"]:
+            if chart["legend"] and overlap(chart["legend"], plot) > 1:
+                found.append(f"{chart['name']}: legend {chart['legend']} over plot {plot}")
+    return found
+
+
+@pytest.fixture
+def pages(owner: Any, shared_data: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The pages that draw charts: a datasource, two models, a binary evaluation, a comparison."""
+    sent: list[Any] = []
+    monkeypatch.setattr(dependencies, "enqueue", sent.append)
+    banking = banking_model(owner, shared_data, records=3000)
+    ev = create_evaluation(
+        owner,
+        ml_model_id=banking.entity_id,
+        evaluation_data_source_id=banking.training_data_source.entity_id,
+    )
+    wine = wine_model(owner, shared_data, "REGRESSION")
+    run_all(sent)
+    compared = [completed_evaluation(owner, "BINARY", n) for n in (1, 2)]
+    return {
+        "datasource": f"/datasources/{banking.training_data_source.entity_id}/",
+        "binary model": f"/models/{banking.entity_id}/",
+        "regression model": f"/models/{wine.entity_id}/",
+        "binary evaluation": f"/evaluations/{ev.entity_id}/",
+        "comparison": "/evaluations/compare/?ids=" + ",".join(e.entity_id for e in compared),
+    }
+
+
+def test_no_legend_overlaps_its_plot_at_1366_and_1024_px(
+    browser_session: BrowserSession, owner: Any, pages: dict[str, str]
+) -> None:
+    session, page = browser_session, browser_session.page
+    with session.step("sign in"):
+        session.sign_in(owner.username, PASSWORD)
+    seen: set[str] = set()
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        for name, path in pages.items():
+            with session.step(f"{name} at {width} px"):
+                page.goto(session.url(path))
+                page.wait_for_function(CHARTS_DRAWN_JS)
+                assert legends_over_plots(page) == []
+                seen.update(c["name"] for c in page.evaluate(CHART_BOXES_JS) if c["legend"])
+    # the charts with a legend were all drawn and checked
+    assert {"explorer-scores", "explorer-roc", "explorer-gains"} <= seen, seen
+    assert {"fig-compare", "fig-missing"} & seen, seen
+    assert session.js_errors == []
+
+
+def test_each_class_of_the_score_histogram_reaches_the_top_of_its_own_scale(
+    browser_session: BrowserSession, owner: Any, pages: dict[str, str]
+) -> None:
+    session, page = browser_session, browser_session.page
+    with session.step("sign in"):
+        session.sign_in(owner.username, PASSWORD)
+    page.set_viewport_size({"width": 1024, "height": 900})
+    with session.step("binary evaluation's score histogram"):
+        page.goto(session.url(pages["binary evaluation"]))
+        page.wait_for_function(CHARTS_DRAWN_JS)
+        tallest = page.evaluate(
+            """() => {
+              const gd = document.querySelector('#explorer-scores, [data-figure="fig-scores"]');
+              const plot = gd.querySelector('.nsewdrag').getBoundingClientRect();
+              return [...gd.querySelectorAll('.trace.bars')].map((trace) => {
+                const tops = [...trace.querySelectorAll('path')]
+                  .map((p) => p.getBoundingClientRect()).filter((r) => r.height > 0)
+                  .map((r) => r.top);
+                return (plot.bottom - Math.min(...tops)) / plot.height;
+              });
+            }"""
+        )
+        # both classes' tallest bars fill most of the plot's height, each on its own axis
+        assert len(tallest) == 2 and min(tallest) > 0.85, tallest
