@@ -36,6 +36,8 @@ def why_not_evaluable(training: DataSource | None, other: DataSource) -> str:
     """Why a model trained on `training` cannot be evaluated on `other`; empty when it can."""
     if other.status not in USABLE_STATUSES:
         return f"It is {other.get_status_display().lower()}."
+    if training is not None and other.pk == training.pk:
+        return "The ML model learned from it: an evaluation on it would look better than it is."
     wanted, theirs = (_schema(training) if training else None), _schema(other)
     if theirs is None:
         return "Its schema is not known yet."

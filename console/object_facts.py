@@ -70,6 +70,7 @@ def _datasource(facts: ObjectFacts, ds: DataSource) -> None:
     query = f"?datasource={ds.entity_id}"
     facts.links += [
         Link("Create (train) an ML model", reverse("console:mlmodel-create") + query),
+        Link("Evaluate an ML model", reverse("console:evaluation-create") + query),
         Link("Generate batch predictions", reverse("console:batchprediction-create") + query),
     ]
 
@@ -82,6 +83,7 @@ def _ml_model(facts: ObjectFacts, ml: MLModel) -> None:
         facts.related.append(("Training datasource", link))
     query = f"?model={ml.entity_id}"
     facts.links += [
+        Link("Evaluate the ML model", reverse("console:evaluation-create") + query),
         Link("Generate batch predictions", reverse("console:batchprediction-create") + query),
     ]
 

@@ -13,6 +13,7 @@ from console.views import (
     datasource_wizard,
     datasources,
     evaluation_compare,
+    evaluation_wizard,
     evaluations,
     model_wizard,
     models,
@@ -140,6 +141,13 @@ console_patterns = [
     ),
     # Comparing evaluations (before the detail page, which would take "compare" for an id).
     path("evaluations/compare/", evaluation_compare.evaluation_compare, name="evaluation-compare"),
+    # The evaluation wizard: ML model → datasource → name → review → create.
+    path("evaluations/new/", evaluation_wizard.wizard_model, name="evaluation-create"),
+    path(
+        "evaluations/new/<str:draft>/<str:step>/",
+        evaluation_wizard.wizard_step,
+        name="evaluation-wizard",
+    ),
     # An evaluation's pages.
     path("evaluations/<str:entity_id>/", evaluations.evaluation_detail, name="evaluation-detail"),
     path(

@@ -181,10 +181,10 @@ def test_it_shows_the_summary_fields_of_a_completed_datasource(
         "growth",
     ):
         assert text in html, text
-    # ML models exist now: the menu trains one from here, and says why evaluating is not offered.
+    # The menu trains an ML model from here, and evaluates one on it (the evaluation wizard).
     assert f'href="/models/new/?datasource={completed.entity_id}"' in html
     assert "Arrives with ML models" not in html
-    assert "an ML model is evaluated when it is created" in html
+    assert f'href="/evaluations/new/?datasource={completed.entity_id}">Evaluate an ML model' in html
 
 
 def test_a_completed_datasource_with_bad_records_says_which_lines_were_skipped(
