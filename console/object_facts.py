@@ -42,7 +42,10 @@ def object_facts(owner: Any, type_key: str, entity_id: str) -> ObjectFacts:
     facts.facts = [
         ("Status", obj.get_status_display()),
         ("Created", aml_date(obj.created_at)),
-        ("Completion time", completion(obj) or "Not finished yet"),
+        (
+            "Completion time",
+            completion(obj) or ("Not finished yet" if obj.is_active else "Not recorded"),
+        ),
     ]
     if obj.status == Status.FAILED and obj.message:
         facts.facts.append(("Why it failed", obj.message))
