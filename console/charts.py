@@ -70,9 +70,13 @@ def _layout(**overrides: Any) -> dict[str, Any]:
 
 
 def histogram_figure(
-    histogram: Mapping[str, Any], bins: int = DEFAULT_PREVIEW_BINS, *, title: str = ""
+    histogram: Mapping[str, Any],
+    bins: int = DEFAULT_PREVIEW_BINS,
+    *,
+    title: str = "",
+    axis_title: str = "",
 ) -> Figure:
-    """Bars at bin centres; the hover text gives each bin's range."""
+    """Bars at bin centres; the hover text gives each bin's range. `axis_title` names the x axis."""
     folded = rebin(histogram, bins)
     edges, counts = folded["edges"], folded["counts"]
     width = (edges[1] - edges[0]) if len(edges) > 1 and edges[1] > edges[0] else 1.0
@@ -88,7 +92,8 @@ def histogram_figure(
         "customdata": [[a, b] for a, b in zip(edges, edges[1:], strict=False)],
         "hovertemplate": "%{customdata[0]:.4g} to %{customdata[1]:.4g}<br>%{y:,} records<extra></extra>",
     }
-    return {"data": [trace], "layout": _layout(title=_title(title), bargap=0.02)}
+    layout = _layout(title=_title(title), bargap=0.02)
+    return {"data": [trace], "layout": _with_axis_titles(layout, axis_title)}
 
 
 def distribution_figure(
@@ -118,7 +123,9 @@ def target_figure(target: Mapping[str, Any] | None) -> Figure | None:
     if not target:
         return None
     if target.get("histogram"):
-        return histogram_figure(target["histogram"], DEFAULT_PREVIEW_BINS)
+        return histogram_figure(
+            target["histogram"], DEFAULT_PREVIEW_BINS, axis_title=str(target.get("name") or "")
+        )
     if target.get("distribution"):
         return distribution_figure(target["distribution"], axis_title=str(target.get("name") or ""))
     return None
@@ -210,7 +217,27 @@ def categorical_figure(attribute: Mapping[str, Any]) -> Figure:
         "marker": {"color": colours},
         "hovertemplate": "%{x}: %{y:,} records<extra></extra>",
     }
-    return {"data": [trace], "layout": _layout(xaxis={"type": "category", "automargin": True})}
+    layout = _layout(xaxis={"type": "category", "automargin": True})
+    return {"data": [trace], "layout": _with_axis_titles(layout, str(attribute.get("name") or ""))}
+
+
+def categorical_counts(attribute: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The preview's counts table, as AML showed it: each frequent value, then "other"."""
+    rows = [(str(t["value"]), int(t["count"])) for t in list(attribute.get("top") or [])[:10]]
+    if attribute.get("otherCount"):
+        rows.append(("other", int(attribute["otherCount"])))
+    total = sum(count for _, count in rows) or 1
+    return [
+        {"value": value, "count": count, "share": round(100 * count / total, 1)}
+        for value, count in rows
+    ]
+
+
+def _with_axis_titles(layout: dict[str, Any], x_title: str) -> dict[str, Any]:
+    """A preview's axes say what they count: the attribute's values across, records up."""
+    layout["xaxis"] = {**layout["xaxis"], "title": {"text": x_title}}
+    layout["yaxis"] = {**layout["yaxis"], "title": {"text": "Records"}}
+    return layout
 
 
 def _bar(name: str, x: list[str], y: list[int], colour: str) -> dict[str, Any]:
@@ -378,7 +405,11 @@ def _previews(attribute_type: str, attributes: list[dict[str, Any]]) -> dict[str
         if attribute_type == "NUMERIC" and a.get("histogram"):
             previews[a["name"]] = _numeric_preview(a)
         elif attribute_type == "CATEGORICAL" and a.get("top"):
-            previews[a["name"]] = {"kind": "categorical", "figure": categorical_figure(a)}
+            previews[a["name"]] = {
+                "kind": "categorical",
+                "figure": categorical_figure(a),
+                "counts": categorical_counts(a),
+            }
     return previews
 
 
@@ -393,7 +424,9 @@ def _numeric_preview(attribute: Mapping[str, Any]) -> dict[str, Any]:
             "counts": histogram["counts"],
         },
         "summary": {k: attribute.get(k) for k in ("min", "mean", "median", "max")},
-        "figure": histogram_figure(histogram, DEFAULT_PREVIEW_BINS),
+        "figure": histogram_figure(
+            histogram, DEFAULT_PREVIEW_BINS, axis_title=str(attribute.get("name") or "")
+        ),
     }
 
 

@@ -128,3 +128,78 @@ def test_each_class_of_the_score_histogram_reaches_the_top_of_its_own_scale(
         )
         # both classes' tallest bars fill most of the plot's height, each on its own axis
         assert len(tallest) == 2 and min(tallest) > 0.85, tallest
+
+
+# Elements that must stay on one line: ids, and the confusion matrix's "False positives 284".
+# An element's line count is the number of distinct tops among its text's boxes.
+LINES_JS = """(selector) => [...document.querySelectorAll(selector)]
+  .filter((el) => el.offsetParent !== null)
+  .map((el) => {
+    const range = document.createRange();
+    range.selectNodeContents(el);
+    const tops = [...range.getClientRects()].filter((r) => r.width > 0).map((r) => r.top);
+    const lines = tops.filter((t, i) => tops.every((u, j) => j >= i || Math.abs(t - u) > 6));
+    return {text: el.textContent.trim(), lines: lines.length};
+  })"""
+
+
+def wrapped(page: Any, selector: str) -> tuple[int, list[str]]:
+    found = page.evaluate(LINES_JS, selector)
+    return len(found), [f"{e['text']!r} on {e['lines']} lines" for e in found if e["lines"] > 1]
+
+
+def test_ids_metric_labels_and_recipes_stay_in_their_boxes_at_1366_and_1024_px(
+    browser_session: BrowserSession, owner: Any, pages: dict[str, str]
+) -> None:
+    session, page = browser_session, browser_session.page
+    with session.step("sign in"):
+        session.sign_in(owner.username, PASSWORD)
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        with session.step(f"binary evaluation at {width} px: ids and the four counts"):
+            page.goto(session.url(pages["binary evaluation"]))
+            ids, wrapped_ids = wrapped(page, "code.id")
+            counts, wrapped_counts = wrapped(page, "table.counts td")
+            assert ids >= 3 and wrapped_ids == []
+            assert counts == 4 and wrapped_counts == []
+        with session.step(f"binary model at {width} px: ids and its recipe"):
+            page.goto(session.url(pages["binary model"]))
+            ids, wrapped_ids = wrapped(page, "code.id")
+            assert ids >= 2 and wrapped_ids == []
+            recipe = page.evaluate(
+                """() => { const pre = document.querySelector('pre.recipe');
+                  const card = pre.closest('.card').getBoundingClientRect();
+                  return {scroll: pre.scrollWidth, client: pre.clientWidth,
+                          right: pre.getBoundingClientRect().right, card: card.right}; }"""
+            )
+            assert recipe["scroll"] <= recipe["client"] + 1, recipe  # no line runs out of it
+            assert recipe["right"] <= recipe["card"] + 1, recipe
+
+
+def test_the_categorical_preview_lists_its_counts_and_every_preview_titles_its_axes(
+    browser_session: BrowserSession, owner: Any, pages: dict[str, str]
+) -> None:
+    session, page = browser_session, browser_session.page
+    with session.step("sign in"):
+        session.sign_in(owner.username, PASSWORD)
+    page.set_viewport_size({"width": 1024, "height": 900})
+    page.goto(session.url(pages["datasource"]))
+    with session.step("preview of job (categorical): chart, axis titles, counts table"):
+        page.locator('button[data-preview="job"]').click()
+        page.wait_for_selector("#preview-chart .main-svg")
+        assert page.locator("#preview-chart .xtitle").text_content() == "job"
+        assert page.locator("#preview-chart .ytitle").text_content() == "Records"
+        table = page.locator("#preview-counts")
+        assert table.is_visible()
+        rows = table.locator("tbody tr").all_inner_texts()
+        assert len(rows) == 11 and rows[-1].startswith("other"), rows  # 10 values, then other
+        shares = [float(r.split("\t")[-1].rstrip(" %")) for r in rows]
+        assert abs(sum(shares) - 100) < 1
+        page.keyboard.press("Escape")
+    with session.step("preview of age (numeric): axis titles, no counts table"):
+        page.locator('button[data-preview="age"]').click()
+        page.wait_for_selector("#preview-chart .xtitle")
+        assert page.locator("#preview-chart .xtitle").text_content() == "age"
+        assert page.locator("#preview-chart .ytitle").text_content() == "Records"
+        assert not page.locator("#preview-counts").is_visible()
+    assert session.js_errors == []

@@ -61,6 +61,28 @@
       data = [numericTrace(fig.data[0], preview.histogram, bins)];
     }
     Plotly.react(chart, data, Object.assign({}, fig.layout, { height: 360 }), CONFIG);
+    fillCounts(preview.counts || []);
+  }
+
+  // The categorical preview's counts table: value, records, share (hidden for a numeric one).
+  function fillCounts(rows) {
+    const table = document.getElementById("preview-counts");
+    if (!table) return;
+    table.hidden = rows.length === 0;
+    const body = table.querySelector("tbody");
+    body.replaceChildren(
+      ...rows.map((row) => {
+        const tr = document.createElement("tr");
+        const cells = [row.value, Number(row.count).toLocaleString("en-US"), `${row.share.toFixed(1)} %`];
+        cells.forEach((text, i) => {
+          const td = document.createElement("td");
+          td.textContent = text;
+          if (i > 0) td.className = "num";
+          tr.appendChild(td);
+        });
+        return tr;
+      }),
+    );
   }
 
   function openPreview(button) {
