@@ -69,6 +69,11 @@ console_patterns = [
     ),
     path("datasources/<str:entity_id>/log/", datasources.datasource_log, name="datasource-log"),
     path(
+        "datasources/<str:entity_id>/sample-rows/",
+        datasources.datasource_sample_rows,
+        name="datasource-sample-rows",
+    ),
+    path(
         "datasources/<str:entity_id>/schema.json",
         datasources.datasource_schema,
         name="datasource-schema",

@@ -13,7 +13,7 @@ from django.db import transaction
 from console import datafiles, dependencies
 from console.models import DataSource, Status
 from mlcore.errors import LocationError, MLCoreError, RearrangementError, SchemaError
-from mlcore.io.csvreader import sniff
+from mlcore.io.csvreader import CsvReader, sniff
 from mlcore.io.rearrangement import parse_rearrangement, rearrangement_to_json
 from mlcore.schema import parse_schema, schema_to_dict
 
@@ -217,3 +217,36 @@ def schema_json_for(ds: DataSource) -> str:
 
 def allowed_roots() -> list[str]:
     return [str(r) for r in settings.AML_DATA_ROOTS]
+
+
+SAMPLE_ROWS = 10
+SAMPLE_BYTES = 1 << 16  # the first 64 KiB of the first file hold the sample rows
+
+
+def sample_rows(ds: DataSource, attribute: str) -> dict[str, Any]:
+    """The first records' values of `attribute` (and of the target), for its Preview.
+
+    Reads only the start of the first file, so a Preview costs one small read, not a pass.
+    """
+    from console.jobs.statistics import files_of, format_of  # jobs import services, not back
+
+    schema = parse_schema(ds.data_schema)
+    columns = [attribute] + (
+        [schema.target] if schema.target and schema.target != attribute else []
+    )
+    if attribute not in schema.names:
+        raise InvalidInput(f"Datasource {ds.entity_id} has no attribute {attribute!r}.")
+    reader = CsvReader(
+        files_of(ds)[:1],
+        format_of(ds, schema),
+        expected_columns=None if schema.data_file_contains_header else schema.names,
+        chunk_bytes=SAMPLE_BYTES,
+    )
+    for chunk in reader.chunks():
+        frame = chunk.frame.head(SAMPLE_ROWS)
+        rows = [
+            {"line": int(line), "values": [str(frame[c].iloc[i]) for c in columns]}
+            for i, line in enumerate(chunk.line_numbers[: len(frame)])
+        ]
+        return {"columns": columns, "rows": rows}
+    return {"columns": columns, "rows": []}

@@ -6,15 +6,17 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from console.charts import build_insights
 from console.models import DataSource, Status
-from console.services.datasources import delete_data_source
+from console.services.datasources import delete_data_source, sample_rows
+from console.services.errors import ServiceError
 from console.services.listing import progress_of
+from mlcore.errors import MLCoreError
 from mlcore.stats import invalid_reasons_text
 
 from .objects import (
@@ -55,6 +57,20 @@ def datasource_log(request: HttpRequest, entity_id: str) -> HttpResponse:
 def datasource_schema(request: HttpRequest, entity_id: str) -> HttpResponse:
     ds = _owned(request, entity_id)
     return HttpResponse(json.dumps(ds.data_schema or {}, indent=2), content_type="application/json")
+
+
+@require_GET
+def datasource_sample_rows(request: HttpRequest, entity_id: str) -> HttpResponse:
+    """The Preview's sample rows of `?attribute=`: its first values, beside the target's."""
+    ds = _owned(request, entity_id)
+    if ds.status != Status.COMPLETED:
+        return JsonResponse({"error": "The datasource is not ready."}, status=400)
+    try:
+        return JsonResponse(sample_rows(ds, request.GET.get("attribute", "")))
+    except ServiceError as exc:
+        return JsonResponse({"error": exc.message}, status=400)
+    except MLCoreError as exc:  # the file moved or cannot be read any more
+        return JsonResponse({"error": str(exc)}, status=400)
 
 
 @require_POST

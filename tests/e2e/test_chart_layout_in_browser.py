@@ -195,6 +195,15 @@ def test_the_categorical_preview_lists_its_counts_and_every_preview_titles_its_a
         assert len(rows) == 11 and rows[-1].startswith("other"), rows  # 10 values, then other
         shares = [float(r.split("\t")[-1].rstrip(" %")) for r in rows]
         assert abs(sum(shares) - 100) < 1
+        samples = page.locator("#preview-samples tbody tr")
+        samples.first.wait_for()
+        assert page.locator("#preview-samples thead").inner_text().strip().split("\t") == [
+            "Line",
+            "job",
+            "y",
+        ]
+        assert samples.count() == 10
+        assert samples.first.inner_text().split("\t")[0] == "2"  # line 1 is the header
         page.keyboard.press("Escape")
     with session.step("preview of age (numeric): axis titles, no counts table"):
         page.locator('button[data-preview="age"]').click()
@@ -202,4 +211,5 @@ def test_the_categorical_preview_lists_its_counts_and_every_preview_titles_its_a
         assert page.locator("#preview-chart .xtitle").text_content() == "age"
         assert page.locator("#preview-chart .ytitle").text_content() == "Records"
         assert not page.locator("#preview-counts").is_visible()
+        assert not page.locator("#preview-samples").is_visible()
     assert session.js_errors == []

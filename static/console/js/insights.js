@@ -64,6 +64,45 @@
     fillCounts(preview.counts || []);
   }
 
+  function cell(tag, text, className) {
+    const node = document.createElement(tag);
+    node.textContent = text;
+    if (className) node.className = className;
+    return node;
+  }
+
+  // A categorical preview's sample rows: the first records' values (and the target's), asked
+  // of the server only when the preview opens.
+  async function fillSamples(name, categorical) {
+    const box = document.getElementById("preview-samples");
+    if (!box) return;
+    box.hidden = !categorical;
+    if (!categorical) return;
+    const [head, body] = [box.querySelector("thead"), box.querySelector("tbody")];
+    const error = document.getElementById("preview-samples-error");
+    head.replaceChildren();
+    body.replaceChildren();
+    error.hidden = true;
+    const response = await fetch(`${box.dataset.url}?${new URLSearchParams({ attribute: name })}`);
+    const answer = await response.json();
+    if (!current || current.name !== name) return; // another preview opened meanwhile
+    if (!response.ok) {
+      error.textContent = answer.error;
+      error.hidden = false;
+      return;
+    }
+    const headRow = document.createElement("tr");
+    headRow.append(cell("th", "Line", "num"), ...answer.columns.map((c) => cell("th", c)));
+    head.append(headRow);
+    body.append(
+      ...answer.rows.map((row) => {
+        const tr = document.createElement("tr");
+        tr.append(cell("td", String(row.line), "num"), ...row.values.map((v) => cell("td", v)));
+        return tr;
+      }),
+    );
+  }
+
   // The categorical preview's counts table: value, records, share (hidden for a numeric one).
   function fillCounts(rows) {
     const table = document.getElementById("preview-counts");
@@ -102,6 +141,7 @@
     }
     dialog.showModal();
     drawPreview();
+    fillSamples(current.name, preview.kind === "categorical");
   }
 
   document.addEventListener("click", (e) => {
