@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from console import charts
+from console.model_charts import score_histogram_figure
 from console.templatetags import aml_format
 from mlcore.stats import rebin
 
@@ -335,3 +336,21 @@ def test_long_names_are_cut_in_the_middle() -> None:
     name = "banking.csv_[percentBegin=0, percentEnd=70, strategy=sequential]"
     cut = aml_format.truncate_middle(name, 40)
     assert len(cut) == 40 and "..." in cut and cut.endswith("sequential]")
+
+
+def test_the_score_histogram_puts_each_class_on_its_own_scale() -> None:
+    # banking-like: 42 % of the 0s in one bin, the 1s spread thinly
+    histograms = {
+        "edges": [i / 10 for i in range(11)],
+        "negative": [4200, 2500, 1500, 900, 500, 250, 100, 40, 10, 0],
+        "positive": [40, 60, 80, 100, 110, 120, 130, 140, 120, 100],
+    }
+    figure = score_histogram_figure(histograms, 0.5)
+    assert figure is not None
+    positive, negative = figure["data"]
+    layout = figure["layout"]
+    assert positive.get("yaxis", "y") == "y" and negative["yaxis"] == "y2"
+    assert layout["yaxis2"]["overlaying"] == "y" and layout["yaxis2"]["side"] == "right"
+    for trace, axis in ((positive, layout["yaxis"]), (negative, layout["yaxis2"])):
+        # the tallest bar of each class reaches near the top of its own axis
+        assert max(trace["y"]) / axis["range"][1] > 0.9
