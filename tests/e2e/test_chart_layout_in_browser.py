@@ -162,6 +162,15 @@ def test_ids_metric_labels_and_recipes_stay_in_their_boxes_at_1366_and_1024_px(
             counts, wrapped_counts = wrapped(page, "table.counts td")
             assert ids >= 3 and wrapped_ids == []
             assert counts == 4 and wrapped_counts == []
+            beside = page.evaluate(
+                """() => { const table = document.querySelector('table.counts');
+                  const a = table.getBoundingClientRect();
+                  return [...table.parentElement.children].filter((el) => el !== table)
+                    .map((el) => el.getBoundingClientRect())
+                    .filter((b) => a.left < b.right && b.left < a.right
+                                   && a.top < b.bottom && b.top < a.bottom).length; }"""
+            )
+            assert beside == 0  # the one-line counts push their neighbour over, never under it
         with session.step(f"binary model at {width} px: ids and its recipe"):
             page.goto(session.url(pages["binary model"]))
             ids, wrapped_ids = wrapped(page, "code.id")
