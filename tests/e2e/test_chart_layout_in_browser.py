@@ -175,6 +175,9 @@ def test_ids_metric_labels_and_recipes_stay_in_their_boxes_at_1366_and_1024_px(
             page.goto(session.url(pages["binary model"]))
             ids, wrapped_ids = wrapped(page, "code.id")
             assert ids >= 2 and wrapped_ids == []
+            # the Training card's values break between words at most, never inside one
+            values = page.evaluate(LINES_JS, "#training-summary dd")
+            assert values and all(v["lines"] <= len(v["text"].split()) for v in values), values
             recipe = page.evaluate(
                 """() => { const pre = document.querySelector('pre.recipe');
                   const card = pre.closest('.card').getBoundingClientRect();
