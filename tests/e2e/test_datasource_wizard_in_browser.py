@@ -185,14 +185,15 @@ def test_an_analyst_creates_a_datasource_from_banking_csv_and_reads_its_insights
     with session.step("dashboard"):
         page.locator("nav.mainnav").get_by_role("link", name="Dashboard").click()
         expect(page).to_have_url(session.url("/"))
-        table = page.locator("#object-table tbody tr")
+        # each object's row; its hidden row expander ("facts-row") follows it
+        table = page.locator("#object-table tbody tr.object-row")
         expect(table).to_have_count(2)
         row = table.filter(has_text=entity_id)
-        cells = row.locator("td")
-        expect(cells.nth(1)).to_have_text("Banking e2e")
-        expect(cells.nth(2)).to_have_text("Datasource")
-        expect(cells.nth(3)).to_have_text(entity_id)
-        expect(cells.nth(4)).to_have_text("Completed")
+        cells = row.locator("td")  # the checkbox, the expander, then AML's columns
+        expect(cells.nth(2)).to_have_text("Banking e2e")
+        expect(cells.nth(3)).to_have_text("Datasource")
+        expect(cells.nth(4)).to_have_text(entity_id)
+        expect(cells.nth(5)).to_have_text("Completed")
 
         page.locator("#object-search").fill(entity_id)
         expect(table).to_have_count(1)
