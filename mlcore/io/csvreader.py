@@ -22,7 +22,7 @@ the next stray quote and are reported as invalid. Values are never trimmed: with
 (adult.data) the values keep their leading space and the type conversion trims them later.
 
 >>> from mlcore.io.locations import resolve_local
->>> files = resolve_local("/work/shared/data/banking.csv")      # doctest: +SKIP
+>>> files = resolve_local("../shared/data/banking.csv")      # doctest: +SKIP
 >>> sniffed = sniff(files)                                       # doctest: +SKIP
 >>> for chunk in CsvReader(files, sniffed.format).chunks():      # doctest: +SKIP
 ...     print(chunk.file_name, len(chunk.frame), chunk.line_numbers[0])
@@ -757,7 +757,7 @@ def sniff(files: Sequence[DataFile], sample_bytes: int = DEFAULT_SAMPLE_BYTES) -
 
     Reads the first non-empty file's first `sample_bytes` (more if needed to see one record).
 
-    >>> sniffed = sniff(resolve_local("/work/shared/data/winequality-red.csv"))  # doctest: +SKIP
+    >>> sniffed = sniff(resolve_local("../shared/data/winequality-red.csv"))  # doctest: +SKIP
     >>> sniffed.delimiter, sniffed.has_header, sniffed.columns[0]               # doctest: +SKIP
     (';', True, 'fixed acidity')
     """

@@ -4,8 +4,8 @@ A location is one file, or a directory / S3 prefix whose files together form the
 (sorted by name, hidden files and `.schema` files left out). Every problem is a `LocationError`
 that names the path or URI.
 
->>> [f.name for f in resolve_location("/work/shared/data/banking.csv")]  # doctest: +SKIP
-['/work/shared/data/banking.csv']
+>>> [f.name for f in resolve_location("../shared/data/banking.csv")]  # doctest: +SKIP
+['../shared/data/banking.csv']
 >>> resolve_location("s3://bucket/data/", s3_client=client)             # doctest: +SKIP
 [DataFile(name='s3://bucket/data/part-0.csv', ...), ...]
 """
