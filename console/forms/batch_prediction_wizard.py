@@ -10,7 +10,8 @@ from console.models import DataSource, MLModel
 from console.services.batch_predictions import check_output_uri
 from console.services.common import get_owned
 from console.services.errors import ServiceError
-from console.wizards.batch_prediction import USABLE_STATUSES, BatchPredictionDraft
+from console.wizards.batch_prediction import BatchPredictionDraft
+from console.wizards.model_first import USABLE_STATUSES
 
 
 def owned(model: type[Any], owner: Any, entity_id: str) -> Any:

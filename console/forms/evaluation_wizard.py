@@ -12,7 +12,8 @@ from django import forms
 
 from console.evaluation_compat import why_not_evaluable
 from console.models import DataSource, MLModel
-from console.wizards.evaluation import USABLE_STATUSES, EvaluationDraft
+from console.wizards.evaluation import EvaluationDraft
+from console.wizards.model_first import USABLE_STATUSES
 
 
 class ModelForm(forms.Form):

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 
 from console.forms.batch_prediction_wizard import DataForm, ModelForm, ResultsForm, owned
 from console.models import DataSource, MLModel
@@ -20,6 +20,7 @@ from console.services.errors import ServiceError
 from console.views.wizard_steps import posted
 from console.wizards import batch_prediction as drafts
 from console.wizards.batch_prediction import BatchPredictionDraft
+from console.wizards.model_first import advance, model_rows, render_step
 
 TEMPLATES = "console/batch_predictions/wizard/"
 
@@ -27,21 +28,12 @@ TEMPLATES = "console/batch_predictions/wizard/"
 def _render(
     request: HttpRequest, step: str, draft: BatchPredictionDraft | None, context: dict[str, Any]
 ) -> HttpResponse:
-    form = context.get("form")
-    status = 400 if (form is not None and form.errors) or context.get("error") else 200
-    context = {
-        "draft": draft,
-        "steps": drafts.steps_bar(step, draft),
-        "previous_url": draft.previous_url(step) if draft and step != "model" else None,
-        **context,
-    }
-    return render(request, f"{TEMPLATES}{step}.html", context, status=status)
+    bar = drafts.steps_bar(step, draft)
+    return render_step(request, f"{TEMPLATES}{step}.html", bar, draft, step, context)
 
 
 def _advance(request: HttpRequest, draft: BatchPredictionDraft, step: str) -> HttpResponse:
-    draft.confirm(step)
-    drafts.save_draft(request, draft)
-    return redirect(draft.next_url(step))
+    return advance(request, drafts, draft, step)
 
 
 def wizard_model(request: HttpRequest) -> HttpResponse:
@@ -57,7 +49,7 @@ def wizard_model(request: HttpRequest) -> HttpResponse:
         ds = owned(DataSource, request.user, wanted) if wanted else None
         draft = drafts.start_draft(request, form.chosen, ds.entity_id if ds else "")
         return redirect(draft.url("data"))
-    context = {"form": form, "models": drafts.model_rows(request.user)}
+    context = {"form": form, "models": model_rows(request.user)}
     return _render(request, "model", None, context)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 
 from console.evaluation_compat import evaluation_sources
 from console.forms.evaluation_wizard import DataSourceForm, ModelForm, NameForm
@@ -23,6 +23,7 @@ from console.services.evaluations import create_evaluation
 from console.views.wizard_steps import posted
 from console.wizards import evaluation as drafts
 from console.wizards.evaluation import EvaluationDraft
+from console.wizards.model_first import advance, model_rows, render_step
 
 TEMPLATES = "console/evaluations/wizard/"
 
@@ -40,21 +41,12 @@ def _owned_or_404(model: type[AMLObject], request: HttpRequest, entity_id: str) 
 def _render(
     request: HttpRequest, step: str, draft: EvaluationDraft | None, context: dict[str, Any]
 ) -> HttpResponse:
-    form = context.get("form")
-    status = 400 if (form is not None and form.errors) or context.get("error") else 200
-    context = {
-        "draft": draft,
-        "steps": drafts.steps_bar(step, draft),
-        "previous_url": draft.previous_url(step) if draft and step != "model" else None,
-        **context,
-    }
-    return render(request, f"{TEMPLATES}{step}.html", context, status=status)
+    bar = drafts.steps_bar(step, draft)
+    return render_step(request, f"{TEMPLATES}{step}.html", bar, draft, step, context)
 
 
 def _advance(request: HttpRequest, draft: EvaluationDraft, step: str) -> HttpResponse:
-    draft.confirm(step)
-    drafts.save_draft(request, draft)
-    return redirect(draft.next_url(step))
+    return advance(request, drafts, draft, step)
 
 
 def wizard_model(request: HttpRequest) -> HttpResponse:
@@ -70,7 +62,7 @@ def wizard_model(request: HttpRequest) -> HttpResponse:
     if form.is_bound and form.is_valid() and chosen is not None:
         draft = drafts.start_draft(request, chosen, ds.entity_id if ds else "")
         return redirect(draft.url("datasource"))
-    context = {"form": form, "models": drafts.model_rows(request.user)}
+    context = {"form": form, "models": model_rows(request.user)}
     return _render(request, "model", None, context)
 
 

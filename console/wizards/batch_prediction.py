@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import secrets
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.http import Http404, HttpRequest
-from django.urls import reverse
 
-from console.models import DataSource, MLModel, Status
+from console.models import DataSource, MLModel
 from console.session_drafts import SessionDrafts
+from console.wizards import model_first
+from console.wizards.model_first import USABLE_STATUSES, ModelFirstDraft
 
 SESSION_KEY = "batch_prediction_wizard_drafts"
 THEN_BATCH_KEY = "batch_prediction_wizard_after_datasource"
 THEN_BATCH_SECONDS = 3 * 3600  # an abandoned detour stops counting after this
-USABLE_STATUSES = (Status.PENDING, Status.INPROGRESS, Status.COMPLETED)
 STEPS = ("data", "results", "review")
 STEP_LABELS = {
     "model": "ML model for batch prediction",
@@ -32,7 +32,11 @@ STEP_LABELS = {
 
 
 @dataclass
-class BatchPredictionDraft:
+class BatchPredictionDraft(ModelFirstDraft):
+    steps = STEPS
+    create_url_name = "console:batchprediction-create"
+    step_url_name = "console:batchprediction-wizard"
+
     token: str
     user_id: int
     ml_model_id: str
@@ -44,34 +48,6 @@ class BatchPredictionDraft:
     explain: bool = False
     confirmed: list[str] = field(default_factory=list)
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> BatchPredictionDraft:
-        return cls(**data)
-
-    def url(self, step: str) -> str:
-        if step == "model":
-            return f"{reverse('console:batchprediction-create')}?model={self.ml_model_id}"
-        return reverse("console:batchprediction-wizard", kwargs={"draft": self.token, "step": step})
-
-    def missing_step(self, step: str) -> str | None:
-        """The first earlier step not confirmed yet (the model step is confirmed by starting)."""
-        earlier = STEPS[: STEPS.index(step)]
-        return next((s for s in earlier if s not in self.confirmed), None)
-
-    def confirm(self, step: str) -> None:
-        """Mark a step done; later steps must be confirmed again (their inputs may change)."""
-        self.confirmed = [s for s in STEPS[: STEPS.index(step)] if s in self.confirmed] + [step]
-
-    def next_url(self, step: str) -> str:
-        return self.url(STEPS[STEPS.index(step) + 1])
-
-    def previous_url(self, step: str) -> str:
-        index = STEPS.index(step)
-        return self.url(STEPS[index - 1] if index else "model")
-
     def creation_kwargs(self) -> dict[str, Any]:
         """The arguments of create_batch_prediction."""
         return {
@@ -82,15 +58,6 @@ class BatchPredictionDraft:
             "pass_through": list(self.pass_through),
             "explain": self.explain,
         }
-
-
-def model_rows(owner: Any) -> list[MLModel]:
-    """Models a batch prediction can use: completed, or still training (it then waits)."""
-    return list(
-        MLModel.objects.owned_by(owner)
-        .filter(status__in=USABLE_STATUSES)
-        .select_related("training_data_source")
-    )
 
 
 def data_source_rows(owner: Any, ml: MLModel | None) -> list[dict[str, Any]]:
@@ -113,16 +80,7 @@ def attribute_names(ds: DataSource | None) -> list[str]:
 
 
 def steps_bar(current: str, draft: BatchPredictionDraft | None) -> list[dict[str, Any]]:
-    bar = []
-    for number, (step, label) in enumerate(STEP_LABELS.items(), start=1):
-        done = draft is not None and (step == "model" or step in draft.confirmed)
-        url = None
-        reachable = draft is not None and (step == "model" or draft.missing_step(step) is None)
-        if draft is not None and step != current and reachable:
-            url = draft.url(step)
-        state = "current" if step == current else "done" if done else ""
-        bar.append({"number": number, "label": label, "state": state, "url": url})
-    return bar
+    return model_first.steps_bar(current, draft, STEP_LABELS)
 
 
 def start_draft(
