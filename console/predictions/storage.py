@@ -7,7 +7,6 @@ local files or S3 through django-storages), or the `s3://` location the user gav
 
 from __future__ import annotations
 
-import tempfile
 from typing import IO, Any
 
 from django.core.files import File
@@ -16,6 +15,7 @@ from django.core.files.storage import default_storage
 from console import datafiles
 from console.models import BatchPrediction
 from mlcore.errors import LocationError
+from mlcore.predict.outputs import SpooledUpload
 
 STORAGE_PREFIX = "batch-predictions"
 
@@ -24,58 +24,21 @@ def storage_prefix(bp: BatchPrediction) -> str:
     return f"{STORAGE_PREFIX}/{bp.owner_id}/{bp.entity_id}/"
 
 
-class _SaveOnClose:
-    """A write-only stream that spools to a temporary file and saves it to storage on close,
-    so a large result never sits in memory and the storage only ever sees a finished file.
-    `discard()` (the engine's call when the job fails) drops it instead."""
+class _SaveOnClose(SpooledUpload):
+    """Saves the spooled file to the default storage under its name on close."""
 
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.closed = False
-        self._spool = tempfile.TemporaryFile(prefix="aml-bp-")  # noqa: SIM115 closed in close()
-
-    def write(self, data: Any) -> int:
-        return self._spool.write(data)
-
-    def flush(self) -> None:
-        self._spool.flush()
-
-    def writable(self) -> bool:
-        return True
-
-    def close(self) -> None:
-        if self.closed:
-            return
-        self.closed = True
+    def upload(self, spool: IO[bytes]) -> None:
+        name = self.location
+        if default_storage.exists(name):
+            default_storage.delete(name)
         try:
-            self._spool.seek(0)
-            if default_storage.exists(self.name):
-                default_storage.delete(self.name)
-            try:
-                saved = default_storage.save(self.name, File(self._spool, name=self.name))
-            except Exception as exc:  # storage backends raise OSError, botocore errors, ...
-                raise LocationError(
-                    f"the results cannot be written to the console's storage: {exc}",
-                    file=self.name,
-                ) from exc
-            if saved != self.name:
-                raise LocationError(f"the storage saved the results as {saved}", file=self.name)
-        finally:
-            self._spool.close()
-
-    def discard(self) -> None:
-        if not self.closed:
-            self.closed = True
-            self._spool.close()
-
-    def __enter__(self) -> _SaveOnClose:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if exc[0] is None:
-            self.close()
-        else:
-            self.discard()
+            saved = default_storage.save(name, File(spool, name=name))
+        except Exception as exc:  # storage backends raise OSError, botocore errors, ...
+            raise LocationError(
+                f"the results cannot be written to the console's storage: {exc}", file=name
+            ) from exc
+        if saved != name:
+            raise LocationError(f"the storage saved the results as {saved}", file=name)
 
 
 class ConsoleStorageOutput:

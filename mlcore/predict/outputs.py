@@ -23,7 +23,7 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import IO, Any, BinaryIO, Protocol
 
 from mlcore.errors import LocationError
 from mlcore.io.locations import S3_SCHEME, parse_s3_uri
@@ -211,15 +211,20 @@ class S3OutputStore:
         self._bucket_checked = True
 
 
-class _S3Writer:
-    """Spools to a temporary file; `close()` uploads it, `discard()` does not."""
+class SpooledUpload:
+    """A write-only stream for a store that takes whole files: it spools to a temporary file,
+    so a large result never sits in memory, and `close()` hands the finished file to `upload`
+    (the store then only ever sees complete files); `discard()`, the engine's call when a batch
+    prediction fails, drops it instead. Subclasses implement `upload(spool)`.
+    """
 
-    def __init__(self, store: S3OutputStore, key: str, location: str) -> None:
-        self._store = store
-        self._key = key
-        self._location = location
-        self._spool = tempfile.TemporaryFile(prefix="aml-batch-")  # noqa: SIM115
+    def __init__(self, location: str) -> None:
+        self.location = location
         self.closed = False
+        self._spool = tempfile.TemporaryFile(prefix="aml-batch-")  # noqa: SIM115 closed in close()
+
+    def upload(self, spool: IO[bytes]) -> None:
+        raise NotImplementedError
 
     def write(self, data: bytes) -> int:
         try:
@@ -227,11 +232,14 @@ class _S3Writer:
         except OSError as err:
             raise LocationError(
                 f"cannot spool the output before uploading it: {err.strerror or err}",
-                file=self._location,
+                file=self.location,
             ) from None
 
     def flush(self) -> None:
         self._spool.flush()
+
+    def writable(self) -> bool:
+        return True
 
     def close(self) -> None:
         if self.closed:
@@ -239,9 +247,7 @@ class _S3Writer:
         self.closed = True
         try:
             self._spool.seek(0)
-            self._store.client.upload_fileobj(self._spool, self._store.bucket, self._key)
-        except _s3_errors() as err:
-            raise _write_error(err, self._location) from None
+            self.upload(self._spool)
         finally:
             self._spool.close()
 
@@ -250,7 +256,7 @@ class _S3Writer:
             self.closed = True
             self._spool.close()
 
-    def __enter__(self) -> _S3Writer:
+    def __enter__(self) -> SpooledUpload:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -258,6 +264,21 @@ class _S3Writer:
             self.close()
         else:
             self.discard()
+
+
+class _S3Writer(SpooledUpload):
+    """Uploads the spooled file to its S3 key on close."""
+
+    def __init__(self, store: S3OutputStore, key: str, location: str) -> None:
+        super().__init__(location)
+        self._store = store
+        self._key = key
+
+    def upload(self, spool: IO[bytes]) -> None:
+        try:
+            self._store.client.upload_fileobj(spool, self._store.bucket, self._key)
+        except _s3_errors() as err:
+            raise _write_error(err, self.location) from None
 
 
 def _s3_errors() -> tuple[type[Exception], ...]:
