@@ -206,8 +206,4 @@ def _two_loop(
     return q
 
 
-def objective_for(chunks: Sequence[SparseBatch], loss: Loss, target: TargetSummary) -> Objective:
-    return Objective(joined(chunks), loss, target)
-
-
-__all__ = ["Objective", "Weights", "is_small", "joined", "lbfgs", "objective_for", "solve"]
+__all__ = ["Objective", "Weights", "is_small", "joined", "lbfgs", "solve"]

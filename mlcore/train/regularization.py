@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from mlcore.features.sparse import SparseBatch
-from mlcore.train.exact import MAX_ITERATIONS, Objective, is_small, solve
+from mlcore.train.exact import MAX_ITERATIONS, Objective, is_small, joined, solve
 from mlcore.train.losses import Loss, MultinomialLoss, SquaredLoss
 from mlcore.train.parameters import DEFAULT_PASSES
 from mlcore.train.sgd import (
@@ -51,7 +51,6 @@ from mlcore.train.sgd import (
     TargetSummary,
     auto_batch_size,
     auto_learning_rate,
-    concatenate,
     copies_loss,
     fit_sgd,
     margins_of,
@@ -216,7 +215,6 @@ class AutomaticResult:
 
     result: SGDResult
     choice: RegularizationChoice
-    history: list[float] = field(default_factory=list)
 
 
 def fit_sgd_automatic(
@@ -263,7 +261,7 @@ def fit_sgd_automatic(
     choice.refit_records = refit.records
     if log is not None:
         log(f"refitted on all {refit.records:,} records with L2 {choice.chosen_l2:g}")
-    return AutomaticResult(result=refit, choice=choice, history=refit.history)
+    return AutomaticResult(result=refit, choice=choice)
 
 
 def _solve_exactly(
@@ -279,9 +277,7 @@ def _solve_exactly(
     (`mlcore.train.exact`). With a few hundred records a single held-out slice of a few dozen
     ranks the amounts by noise (wine quality >= 7: 111 held-out records, 15 of them good
     wines, picked an amount that lost 0.03 AUC); folds use every record once for scoring."""
-    everything = concatenate(
-        [*(chunks[i] for i in range(len(chunks))), *(held_out[i] for i in range(len(held_out)))]
-    )
+    everything = joined(_Chained([chunks, held_out]))
     rows = len(everything)
     folds = fold_of(rows, min(FOLDS, rows))
     fold_rows = int(np.bincount(folds).max()) if rows else 0
@@ -337,7 +333,7 @@ def _solve_exactly(
         converged=iterations < MAX_ITERATIONS,
         records=rows,
     )
-    return AutomaticResult(result=result, choice=choice, history=result.history)
+    return AutomaticResult(result=result, choice=choice)
 
 
 #: cross-validation folds for the small-data choice
@@ -408,7 +404,7 @@ def _sample_then_train(
     if log is not None:
         log(choice.summary())
     final.result.records = training_rows + held_rows  # the held-out ones decided when to stop
-    return AutomaticResult(result=final.result, choice=choice, history=final.result.history)
+    return AutomaticResult(result=final.result, choice=choice)
 
 
 def sample_share(rows: int, nnz: int) -> float:
@@ -517,7 +513,7 @@ def _without_a_choice(
     )
     if log is not None:
         log(choice.summary())
-    return AutomaticResult(result=result, choice=choice, history=result.history)
+    return AutomaticResult(result=result, choice=choice)
 
 
 def _search(
