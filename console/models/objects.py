@@ -20,6 +20,8 @@ class DataSource(AMLObject):
         S3 = "s3", "Amazon S3"
         PATH = "path", "Server path"
         UPLOAD = "upload", "Uploaded file"
+        RDS = "rds", "Amazon RDS (SQL query)"
+        REDSHIFT = "redshift", "Amazon Redshift (SQL query)"
 
     source_kind = models.CharField(max_length=8, choices=SourceKind.choices)
     # s3://bucket/key, an absolute server path, or the storage key of an upload.
@@ -34,6 +36,8 @@ class DataSource(AMLObject):
     records_count = models.BigIntegerField(null=True, blank=True)
     invalid_records_count = models.BigIntegerField(null=True, blank=True)
     statistics = models.JSONField(null=True, blank=True)
+    # AML's RDSMetadata / RedshiftMetadata of a datasource made from a SQL query (else empty)
+    sql_metadata = models.JSONField(default=dict, blank=True)
 
     class Meta(AMLObject.Meta):
         constraints = _unique_per_owner("datasource")
