@@ -7,6 +7,7 @@ DATABASE_URL, CELERY_BROKER_URL and AML_STORAGE=s3 for the production shape (doc
 
 from __future__ import annotations
 
+import re
 import secrets
 from pathlib import Path
 
@@ -157,6 +158,11 @@ AML_DATA_ROOTS = [
 
 # The server's own base address: the URL a real-time endpoint reports (boto3's Predict goes there).
 AML_PUBLIC_BASE_URL = env_str("AML_PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# The 12-digit AWS account the API's ARNs name (CreatedByIamUser: arn:aws:iam::<account>:user/<name>).
+AML_ACCOUNT_ID = env_str("AML_ACCOUNT_ID", "000000000000").strip()
+if not re.fullmatch(r"[0-9]{12}", AML_ACCOUNT_ID):
+    raise ImproperSetting(f"AML_ACCOUNT_ID={AML_ACCOUNT_ID!r} must be 12 digits")
 
 # --- Uploads: streamed to disk past 2.5 MB, refused past the limit ------------------------------
 AML_UPLOAD_MAX_BYTES = env_int("AML_UPLOAD_MAX_BYTES", 2 * 1024**3, minimum=1)
