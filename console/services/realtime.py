@@ -36,13 +36,14 @@ MODEL_CACHE_SIZE = 8  # model files kept loaded in this process (Predict must an
 Endpoint = MLModel.EndpointStatus
 
 
-def endpoint_info(ml: MLModel) -> dict[str, Any]:
-    """AML's RealtimeEndpointInfo for the model."""
+def endpoint_info(ml: MLModel, *, base_url: str | None = None) -> dict[str, Any]:
+    """AML's RealtimeEndpointInfo for the model; its URL is `base_url` (the address the request
+    came to, for the API) or else AML_PUBLIC_BASE_URL."""
     if ml.endpoint_status == Endpoint.NONE:
         return {"EndpointStatus": "NONE", "PeakRequestsPerSecond": 0}
     info: dict[str, Any] = {
         "EndpointStatus": ml.endpoint_status,
-        "EndpointUrl": settings.AML_PUBLIC_BASE_URL,
+        "EndpointUrl": (base_url or settings.AML_PUBLIC_BASE_URL).rstrip("/"),
         "PeakRequestsPerSecond": PEAK_REQUESTS_PER_SECOND,
     }
     if ml.endpoint_created_at is not None:
