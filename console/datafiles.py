@@ -47,7 +47,12 @@ def upload_data_file(key: str, display_name: str | None = None) -> DataFile:
 
 
 def data_files_for(kind: str, location: str, *, display_name: str | None = None) -> list[DataFile]:
-    """The files behind a location of the given kind (`s3`, `path` or `upload`)."""
+    """The files behind a location of the given kind (`s3`, `path` or `upload`).
+
+    A SQL query's result (`rds`, `redshift`) was staged either on S3 or in the console's storage.
+    """
+    if kind in ("rds", "redshift"):
+        kind = "s3" if location.startswith("s3://") else "upload"
     if kind == "s3":
         return resolve_s3(location, client=s3_client())
     if kind == "path":
@@ -55,3 +60,18 @@ def data_files_for(kind: str, location: str, *, display_name: str | None = None)
     if kind == "upload":
         return [upload_data_file(location, display_name)]
     raise LocationError(f"unknown location kind {kind!r}")
+
+
+def read_s3_text(uri: str, *, max_bytes: int, what: str) -> str:
+    """The UTF-8 text of one small S3 object (a schema or a recipe that AML took by location)."""
+    files = resolve_s3(uri, client=s3_client())
+    if len(files) != 1 or files[0].name != uri:
+        raise LocationError(f"{what} must name one object, not a prefix", file=uri)
+    if files[0].size > max_bytes:
+        raise LocationError(f"{what} is larger than {max_bytes:,} bytes", file=uri)
+    with files[0].open() as stream:
+        data = stream.read(max_bytes + 1)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise LocationError(f"{what} is not UTF-8 text ({exc.reason})", file=uri) from None

@@ -7,6 +7,7 @@ DATABASE_URL, CELERY_BROKER_URL and AML_STORAGE=s3 for the production shape (doc
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from pathlib import Path
@@ -54,6 +55,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # AML API calls (X-Amz-Target) are answered here: signed by SigV4, not sessions and CSRF
+    "console.api.views.AmlApiMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -163,6 +166,34 @@ AML_PUBLIC_BASE_URL = env_str("AML_PUBLIC_BASE_URL", "http://127.0.0.1:8000").rs
 AML_ACCOUNT_ID = env_str("AML_ACCOUNT_ID", "000000000000").strip()
 if not re.fullmatch(r"[0-9]{12}", AML_ACCOUNT_ID):
     raise ImproperSetting(f"AML_ACCOUNT_ID={AML_ACCOUNT_ID!r} must be 12 digits")
+
+# --- SQL sources (CreateDataSourceFromRDS / FromRedshift, the wizard's "SQL query") -------------
+SQL_CONNECTION_SCHEMES = ("postgresql", "postgres", "sqlite")
+
+
+def _sql_connections(raw: str) -> dict[str, str]:
+    """{"name": "postgresql://user:pass@host:5432/db" or "sqlite:///abs/path.db", ...}.
+
+    A message about a bad entry names the connection, never its URL: the URL holds a password.
+    """
+    try:
+        parsed = json.loads(raw or "{}")
+    except ValueError:
+        raise ImproperSetting('AML_SQL_CONNECTIONS is not JSON: use {"name": "url", ...}') from None
+    if not isinstance(parsed, dict):
+        raise ImproperSetting('AML_SQL_CONNECTIONS must be a JSON object {"name": "url", ...}')
+    for name, url in parsed.items():
+        scheme = url.split("://", 1)[0] if isinstance(url, str) and "://" in url else ""
+        if not name.strip() or scheme not in SQL_CONNECTION_SCHEMES:
+            raise ImproperSetting(
+                f"AML_SQL_CONNECTIONS: connection {name!r} needs a postgresql:// or sqlite:/// URL"
+            )
+    return dict(parsed)
+
+
+AML_SQL_CONNECTIONS = _sql_connections(env_str("AML_SQL_CONNECTIONS", ""))
+# A query that runs longer is cancelled (PostgreSQL's statement_timeout; SQLite is interrupted).
+AML_SQL_QUERY_TIMEOUT_SECONDS = env_int("AML_SQL_QUERY_TIMEOUT_SECONDS", 300, minimum=1)
 
 # --- Uploads: streamed to disk past 2.5 MB, refused past the limit ------------------------------
 AML_UPLOAD_MAX_BYTES = env_int("AML_UPLOAD_MAX_BYTES", 2 * 1024**3, minimum=1)

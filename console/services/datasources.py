@@ -98,8 +98,14 @@ def create_data_source_from_s3(
     compute_statistics: bool = True,
     csv_delimiter: str | None = None,
     original_filename: str = "",
+    source_kind: str | None = None,
+    sql_metadata: dict[str, Any] | None = None,
 ) -> DataSource:
-    """CreateDataSourceFromS3. `DataLocationS3` may also be a server path or `upload://key`."""
+    """CreateDataSourceFromS3. `DataLocationS3` may also be a server path or `upload://key`.
+
+    `source_kind` and `sql_metadata` are for a SQL query's result staged at that location
+    (console.services.sql_sources): the datasource then records where the data came from.
+    """
     entity_id = common.choose_entity_id(DataSource, data_source_id)
     kind, where = location_kind(str(data_spec.get("DataLocationS3") or ""))
     schema_dict = _schema_from_spec(data_spec)
@@ -109,13 +115,14 @@ def create_data_source_from_s3(
     delimiter = csv_delimiter or sniffed.delimiter
     fields = {
         "name": common.clean_name(data_source_name),
-        "source_kind": kind,
+        "source_kind": source_kind or kind,
         "data_location_s3": where,
         "original_filename": original_filename or (Path(where).name if kind != "s3" else ""),
         "data_schema": schema_dict,
         "csv_delimiter": delimiter,
         "data_rearrangement": rearrangement,
         "compute_statistics": bool(compute_statistics),
+        "sql_metadata": sql_metadata or {},
     }
     with transaction.atomic():
         existing = DataSource.objects.filter(owner=owner, entity_id=entity_id).first()
@@ -129,9 +136,15 @@ def create_data_source_from_s3(
 
 def data_location_of(ds: DataSource) -> str:
     """The DataLocationS3 value that reads the same data again (e.g. for a split)."""
-    if ds.source_kind == DataSource.SourceKind.UPLOAD:
+    if ds.source_kind == DataSource.SourceKind.UPLOAD or _staged_in_storage(ds):
         return UPLOAD_SCHEME + ds.data_location_s3
     return ds.data_location_s3
+
+
+def _staged_in_storage(ds: DataSource) -> bool:
+    """A SQL query's result kept in the console's storage (no S3StagingLocation): an upload key."""
+    sql_kinds = (DataSource.SourceKind.RDS, DataSource.SourceKind.REDSHIFT)
+    return ds.source_kind in sql_kinds and not ds.data_location_s3.startswith("s3://")
 
 
 def update_data_source(owner: Any, data_source_id: str, data_source_name: str) -> DataSource:
@@ -164,9 +177,9 @@ def _sniff(files: list[Any]) -> Any:
 
 def _schema_from_spec(data_spec: dict[str, Any]) -> dict[str, Any]:
     raw = data_spec.get("DataSchema")
+    if raw in (None, "") and data_spec.get("DataSchemaLocationS3"):
+        raw = read_text_at(str(data_spec["DataSchemaLocationS3"]), "DataSchemaLocationS3")
     if raw in (None, ""):
-        if data_spec.get("DataSchemaLocationS3"):
-            raise InvalidInput("DataSchemaLocationS3 is not supported yet; send DataSchema inline.")
         return {}  # inferred from the data when the statistics run
     if isinstance(raw, str) and len(raw) > 131_071:
         raise InvalidInput("DataSchema is longer than 131,071 characters.")
@@ -174,6 +187,20 @@ def _schema_from_spec(data_spec: dict[str, Any]) -> dict[str, Any]:
         return schema_to_dict(parse_schema(raw))
     except SchemaError as exc:
         raise InvalidInput(f"DataSchema is not valid: {exc}") from exc
+
+
+MAX_DOCUMENT_BYTES = 131_071  # AML's DataSchema and Recipe limit
+
+
+def read_text_at(uri: str, member: str) -> str:
+    """A schema or recipe document AML was given by its S3 location (DataSchemaLocationS3,
+    RecipeUri), read once when the object is created, as AML did."""
+    if not uri.startswith("s3://"):
+        raise InvalidInput(f"{member} must be an s3:// location, not {uri!r}.")
+    try:
+        return datafiles.read_s3_text(uri, max_bytes=MAX_DOCUMENT_BYTES, what=member)
+    except LocationError as exc:
+        raise InvalidInput(f"{member}: {exc}") from exc
 
 
 def _rearrangement_from_spec(data_spec: dict[str, Any]) -> str:

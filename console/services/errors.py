@@ -33,3 +33,7 @@ class TagLimitExceeded(ServiceError):
 
 class PredictorNotMounted(ServiceError):
     aml_type = "PredictorNotMountedException"
+
+
+class LimitExceeded(ServiceError):
+    aml_type = "LimitExceededException"

@@ -16,7 +16,7 @@ from mlcore.schema import parse_schema
 from mlcore.schema.model import MODEL_TYPE_FOR_TARGET
 
 from . import common
-from .datasources import create_data_source_from_s3, data_location_of
+from .datasources import create_data_source_from_s3, data_location_of, read_text_at
 from .errors import IdempotentParameterMismatch, InvalidInput
 
 MODEL_TYPES = ("BINARY", "MULTICLASS", "REGRESSION")
@@ -38,8 +38,8 @@ def create_ml_model(
 ) -> MLModel:
     """CreateMLModel. The model waits (PENDING) while its datasource is still being read."""
     entity_id = common.choose_entity_id(MLModel, ml_model_id)
-    if recipe_uri:
-        raise InvalidInput("RecipeUri is not supported; send the recipe inline as Recipe.")
+    if recipe_uri and not recipe:
+        recipe = read_text_at(recipe_uri, "RecipeUri")
     if ml_model_type not in MODEL_TYPES:
         raise InvalidInput(f"MLModelType must be one of {', '.join(MODEL_TYPES)}.")
     ds = _usable_data_source(owner, training_data_source_id)
