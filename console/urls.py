@@ -7,6 +7,7 @@ from django.urls import include, path
 
 from console.models import BatchPrediction, DataSource, Evaluation, MLModel
 from console.views import (
+    access_keys,
     batch_prediction_wizard,
     batch_predictions,
     dashboard,
@@ -253,6 +254,14 @@ console_patterns = [
         "batch-predictions/<str:entity_id>/delete/",
         batch_predictions.batch_prediction_delete,
         name="batchprediction-delete",
+    ),
+    # The user's API access keys (SigV4): list, create (the secret shown once), revoke.
+    path("keys/", access_keys.access_keys, name="access-keys"),
+    path("keys/create/", access_keys.access_key_create, name="access-key-create"),
+    path(
+        "keys/<str:access_key_id>/revoke/",
+        access_keys.access_key_revoke,
+        name="access-key-revoke",
     ),
 ]
 
