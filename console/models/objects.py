@@ -50,6 +50,9 @@ class DataSource(AMLObject):
     def location_label(self) -> str:
         if self.source_kind == self.SourceKind.UPLOAD:
             return f"Uploaded file {self.original_filename}"
+        sql_kinds = (self.SourceKind.RDS, self.SourceKind.REDSHIFT)
+        if self.source_kind in sql_kinds and not self.data_location_s3.startswith("s3://"):
+            return f"SQL query result {self.original_filename} (in the console's storage)"
         return self.data_location_s3
 
 

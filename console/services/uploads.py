@@ -16,10 +16,14 @@ ABANDONED_AFTER = timedelta(days=1)
 def delete_abandoned_uploads(*, now: datetime | None = None) -> int:
     """Delete uploads older than a day that no datasource refers to. Returns how many."""
     cutoff = (now or timezone.now()) - ABANDONED_AFTER
+    # A SQL query's result staged in storage is kept under uploads/ too (console.services.sql_sources).
+    kinds = [
+        DataSource.SourceKind.UPLOAD,
+        DataSource.SourceKind.RDS,
+        DataSource.SourceKind.REDSHIFT,
+    ]
     used = set(
-        DataSource.objects.filter(source_kind=DataSource.SourceKind.UPLOAD).values_list(
-            "data_location_s3", flat=True
-        )
+        DataSource.objects.filter(source_kind__in=kinds).values_list("data_location_s3", flat=True)
     )
     deleted = 0
     for key in _upload_keys():

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from console.charts import build_insights
 from console.models import DataSource, Status
-from console.services.datasources import delete_data_source, sample_rows
+from console.services.datasources import data_location_of, delete_data_source, sample_rows
 from console.services.errors import ServiceError
 from console.services.listing import progress_of
 from mlcore.errors import MLCoreError
@@ -93,9 +93,7 @@ def datasource_delete(request: HttpRequest, entity_id: str) -> HttpResponse:
 def datasource_copy(request: HttpRequest, entity_id: str) -> HttpResponse:
     """ "Copy settings to create a new datasource": the wizard, prefilled from this one."""
     ds = _owned(request, entity_id)
-    location = (
-        f"upload://{ds.data_location_s3}" if ds.source_kind == "upload" else ds.data_location_s3
-    )
+    location = data_location_of(ds)
     query = urlencode({"location": location, "name": ds.name, "copy_from": ds.entity_id})
     return HttpResponseRedirect(f"{reverse('console:datasource-create')}?{query}")
 
