@@ -160,7 +160,8 @@ AML_DATA_ROOTS = [
 ]
 
 # The server's own base address: the URL a real-time endpoint reports (boto3's Predict goes there).
-AML_PUBLIC_BASE_URL = env_str("AML_PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Empty: the address each request came to. AML_PUBLIC_BASE_URL is this setting's former name.
+AML_PUBLIC_BASE_URL = env_str("AML_PUBLIC_URL", env_str("AML_PUBLIC_BASE_URL", "")).rstrip("/")
 
 # The 12-digit AWS account the API's ARNs name (CreatedByIamUser: arn:aws:iam::<account>:user/<name>).
 AML_ACCOUNT_ID = env_str("AML_ACCOUNT_ID", "000000000000").strip()

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 
+from console.public_url import public_base_url
 from console.services.errors import ServiceError
 
 from . import auth, operations, shapes
@@ -60,12 +61,6 @@ def api(request: HttpRequest) -> HttpResponse:
     elapsed = (time.perf_counter() - started) * 1000
     logger.info("API %s user=%s status=%s %.1f ms", name, user_id, status, elapsed)
     return _response(body, status, request_id)
-
-
-def public_base_url(request: HttpRequest) -> str:
-    """This server's own address, which EndpointUrl reports (boto3 sends Predict there)."""
-    configured = getattr(settings, "AML_PUBLIC_BASE_URL", "")
-    return configured or request.build_absolute_uri("/").rstrip("/")
 
 
 def _operation_of(request: HttpRequest) -> Any:

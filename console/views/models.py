@@ -17,6 +17,7 @@ from console.model_charts import (
     verdict_of,
 )
 from console.models import DataSource, MLModel, Status
+from console.public_url import public_base_url
 from console.services.ml_models import delete_ml_model
 from console.services.realtime import endpoint_info
 from console.training_choice import KEY_L2, effective_parameters, training_choice
@@ -125,7 +126,7 @@ def _render_detail(
         if completed
         else None,
         "log_tail": log_tail(ml),
-        "endpoint": endpoint_info(ml),
+        "endpoint": endpoint_info(ml, base_url=public_base_url(request)),
         **extra,
     }
     return render(request, DETAIL_TEMPLATE, context, status=status)
