@@ -21,6 +21,8 @@ from typing import Any, NoReturn
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest, HTTPHeaders
 from botocore.credentials import Credentials
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest
 from django.utils.encoding import escape_uri_path
 
@@ -133,8 +135,9 @@ def expected_signature(
     request: HttpRequest, header: SignedRequestHeader, amz_date: str, secret: str
 ) -> str:
     """The signature botocore computes for `request` as received, with `secret`."""
-    received = _as_botocore_request(request, header.signed_headers, amz_date)
-    _check_declared_payload_hash(received, request.body)
+    body = _body_of(request)
+    received = _as_botocore_request(request, header.signed_headers, amz_date, body)
+    _check_declared_payload_hash(received, body)
     signer = _ReceivedRequestSigner(
         Credentials(header.access_key_id, secret), SERVICE, header.region
     )
@@ -157,8 +160,20 @@ class _ReceivedRequestSigner(SigV4Auth):
         return header_map
 
 
+def _body_of(request: HttpRequest) -> bytes:
+    try:
+        return request.body
+    except RequestDataTooBig:
+        # The same refusal the dispatcher gives, rather than an internal error from here.
+        raise ApiError(
+            "SerializationException",
+            f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes.",
+            413,
+        ) from None
+
+
 def _as_botocore_request(
-    request: HttpRequest, signed_headers: tuple[str, ...], amz_date: str
+    request: HttpRequest, signed_headers: tuple[str, ...], amz_date: str, body: bytes
 ) -> AWSRequest:
     headers = HTTPHeaders()
     for name in signed_headers:
@@ -170,7 +185,7 @@ def _as_botocore_request(
             )
         headers[name] = value
     url = f"{request.scheme}://{_received_host(request)}{_received_path(request)}"
-    received = AWSRequest(method=request.method, url=url, headers=headers, data=request.body)
+    received = AWSRequest(method=request.method, url=url, headers=headers, data=body)
     received.context["timestamp"] = amz_date
     return received
 

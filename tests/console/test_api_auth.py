@@ -336,6 +336,16 @@ def test_it_refuses_a_body_swapped_under_a_signed_payload_hash(
     assert (error.code, error.message) == ("InvalidSignatureException", SIGNATURE_MISMATCH)
 
 
+def test_it_refuses_a_body_larger_than_django_accepts_as_the_dispatcher_does(
+    owner_key: tuple[AccessKey, str], monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    key, secret = owner_key
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10
+    request = signed_request(key.access_key_id, secret, monkeypatch, body=b'{"Limit": 100}')
+    error = refusal(lambda: authenticate(request, now=SIGNED_AT))
+    assert (error.code, error.status) == ("SerializationException", 413)
+
+
 def test_it_refuses_a_signature_made_with_another_secret(
     owner_key: tuple[AccessKey, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
