@@ -93,6 +93,8 @@ class Draft:
     head_rows: list[list[str]]  # the first lines exactly as split, header line included
     schema: dict[str, Any]  # service vocabulary, as schema_to_dict writes it
     confirmed: list[str] = field(default_factory=list)  # steps the user has continued from
+    # A "SQL query" draft's sql_connection, sql_query and sql_staging (console.forms.sql_query)
+    sql: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -118,6 +120,8 @@ class Draft:
 
     @property
     def kind(self) -> str:
+        if self.sql:
+            return "sql"
         return str(location_kind(self.location)[0])
 
     @property
@@ -355,7 +359,7 @@ def _open_to_user(step: str, draft: Draft) -> bool:
 
 def _step_url(step: str, draft: Draft) -> str:
     if step == "input":  # going back starts a new draft, prefilled with this one's input
-        query = urlencode({"location": draft.location, "name": draft.name})
+        query = urlencode({"location": draft.location, "name": draft.name, **draft.sql})
         return f"{reverse('console:datasource-create')}?{query}"
     return draft.url(step)
 

@@ -17,6 +17,7 @@ from django.core.files.storage import default_storage
 from django.utils.text import get_valid_filename
 
 from console.datafiles import upload_belongs_to, upload_key_for
+from console.forms.sql_query import SQL_FIELDS, SQL_SCHEME, SqlQueryFields, sql_location
 from console.models import DataSource
 from console.services.datasources import (
     UPLOAD_SCHEME,
@@ -26,7 +27,8 @@ from console.services.datasources import (
     server_path_of,
 )
 from console.services.errors import InvalidInput, ServiceError
-from console.wizard_drafts import Draft, default_name
+from console.services.sql_sources import connection_names
+from console.wizard_drafts import HEAD_ROWS, Draft, default_name
 from mlcore.errors import SchemaError
 from mlcore.schema import (
     AttributeType,
@@ -55,15 +57,21 @@ def _yes_no_field(label: str, initial: str) -> forms.TypedChoiceField:
 # --------------------------------------------------------------------------- step 1: input
 
 
-class LocationForm(forms.Form):
+class LocationForm(SqlQueryFields):
     """Where the data is. Valid only when the location can be read: `summary` says what is there."""
 
     SOURCES = [
         ("upload", "Upload a file"),
         ("s3", "Amazon S3"),
         ("path", "A file or folder on this server"),
+        ("sql", "SQL query"),
     ]
-    FIELD_FOR_SOURCE = {"upload": "upload_location", "s3": "s3_location", "path": "server_path"}
+    FIELD_FOR_SOURCE = {
+        "upload": "upload_location",
+        "s3": "s3_location",
+        "path": "server_path",
+        "sql": "sql_query",
+    }
 
     source = forms.ChoiceField(
         label="Where is your data located?",
@@ -94,6 +102,14 @@ class LocationForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.owner = owner
         self.summary: LocationSummary | None = None
+        if not connection_names():
+            self.fields["source"].choices = [
+                (
+                    value,
+                    "SQL query (no database connection is configured)" if value == "sql" else label,
+                )
+                for value, label in self.SOURCES
+            ]
 
     def _chosen(self, source: str) -> bool:
         return self.cleaned_data.get("source") == source
@@ -138,7 +154,9 @@ class LocationForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         source = cleaned.get("source")
-        if source and not self.errors:
+        if source == "sql" and not self.errors:
+            self.summary = self.sql_summary()
+        elif source and not self.errors:
             try:
                 self.summary = describe_location(
                     self.owner, self.location, self.original_filename or None
@@ -149,6 +167,8 @@ class LocationForm(forms.Form):
 
     @property
     def location(self) -> str:
+        if self.cleaned_data["source"] == "sql":
+            return sql_location(self.cleaned_data["sql_connection"])
         return str(self.cleaned_data[self.FIELD_FOR_SOURCE[self.cleaned_data["source"]]])
 
     @property
@@ -159,6 +179,8 @@ class LocationForm(forms.Form):
 
 
 class InputForm(LocationForm):
+    sql_sample_rows = HEAD_ROWS - 1  # Continue infers the schema from as many rows as a file's
+
     copy_from = forms.CharField(required=False, widget=forms.HiddenInput)
     name = forms.CharField(
         label="Datasource name",
@@ -184,6 +206,9 @@ class InputForm(LocationForm):
         if not location:
             return {}
         initial = {"name": params.get("name", ""), "copy_from": params.get("copy_from", "")}
+        if location.startswith(SQL_SCHEME):
+            sql = {name: params.get(name, "") for name in SQL_FIELDS}
+            return initial | sql | {"source": "sql", "sql_connection": location[len(SQL_SCHEME) :]}
         if location.startswith(UPLOAD_SCHEME):
             copied = _owned_datasource(owner, initial["copy_from"])
             filename = copied.original_filename if copied else location.rsplit("/", 1)[-1]

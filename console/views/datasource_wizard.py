@@ -1,7 +1,8 @@
 """The "Create datasource" wizard: Input → Schema → Target → Row ID → Review (reference 11.2).
 
 Each step's form validates; the views only move the draft (console.wizard_drafts) along and
-the last step calls create_data_source_from_s3, the same service the API uses.
+the last step calls create_data_source_from_s3 (or, for the "SQL query" source,
+create_data_source_from_rds), the same services the API uses.
 """
 
 from __future__ import annotations
@@ -32,12 +33,18 @@ from console.forms.datasource_wizard import (
     UploadForm,
     server_path_suggestions,
 )
+from console.models import DataSource
 from console.services.datasources import (
     LocationSummary,
     allowed_roots,
     create_data_source_from_s3,
 )
 from console.services.errors import ServiceError
+from console.services.sql_sources import (
+    connection_names,
+    create_data_source_from_rds,
+    rds_data_for_connection,
+)
 from console.views.wizard_steps import draft_step_for, posted
 from console.wizard_drafts import Draft
 from console.wizards import batch_prediction as batch_prediction_drafts
@@ -66,6 +73,9 @@ def wizard_input(request: HttpRequest) -> HttpResponse:
             schema_to_copy=form.copied_schema()
             or batch_prediction_drafts.schema_for_new_data_source(request),
         )
+        if form.cleaned_data["source"] == "sql":
+            draft.sql = form.sql_request()
+            drafts.save_draft(request, draft)
         return redirect(draft.url("schema"))
     context = {
         "form": form,
@@ -73,6 +83,7 @@ def wizard_input(request: HttpRequest) -> HttpResponse:
         "allowed_roots": allowed_roots(),
         "suggested_paths": server_path_suggestions(),
         "upload_limit": settings.AML_UPLOAD_MAX_BYTES,
+        "sql_connections": connection_names(),
     }
     return render(request, TEMPLATES + "input.html", context, status=400 if form.errors else 200)
 
@@ -237,7 +248,7 @@ def wizard_review(request: HttpRequest, draft: Draft) -> HttpResponse:
     error = None
     if request.method == "POST":
         try:
-            ds = create_data_source_from_s3(request.user, **draft.creation_kwargs())
+            ds = _create_data_source(request.user, draft)
         except ServiceError as exc:
             error = exc.message
         else:
@@ -258,3 +269,23 @@ def wizard_review(request: HttpRequest, draft: Draft) -> HttpResponse:
         "schema_json": drafts.schema_json(draft.schema),
     }
     return render(request, TEMPLATES + "review.html", context, status=400 if error else 200)
+
+
+def _create_data_source(owner: Any, draft: Draft) -> DataSource:
+    """The datasource the draft describes, through the service its API operation calls."""
+    if not draft.sql:
+        return create_data_source_from_s3(owner, **draft.creation_kwargs())
+    rds_data = rds_data_for_connection(
+        draft.sql["sql_connection"],
+        draft.sql["sql_query"],
+        staging=draft.sql.get("sql_staging", ""),
+        schema_json=drafts.schema_json(draft.schema),
+    )
+    return create_data_source_from_rds(
+        owner,
+        data_source_id="",
+        rds_data=rds_data,
+        role_arn="",  # the console's own user runs it: there is no IAM role to record
+        data_source_name=draft.name,
+        compute_statistics=True,
+    )

@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import pwd
+import re
 import secrets
 import shutil
 import sqlite3
@@ -24,6 +25,8 @@ from typing import Any
 import boto3
 import pytest
 from django.core.files.storage import default_storage
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 from realservices import free_port, wait_for
 
@@ -47,6 +50,8 @@ QUERY = "SELECT age, colour, label FROM people ORDER BY age"
 PASSWORD = "pg-Secret-4711"
 ROLE_ARN = "arn:aws:iam::000000000000:role/mlrole"
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
+WIZARD = reverse("console:datasource-create")
+VERIFY = reverse("console:datasource-verify")
 
 
 def people_sqlite(path: Path) -> Path:
@@ -549,3 +554,118 @@ def test_postgresql_preview_runs_with_a_limit(pg_warehouse: str, settings: Any) 
 
     assert preview.columns == ["age", "colour", "label"]
     assert len(preview.rows) == 10
+
+
+# --------------------------------------------------------------------------- the wizard
+
+
+def wizard_step(name: str, token: str) -> str:
+    return reverse(f"console:datasource-wizard-{name}", kwargs={"draft": token})
+
+
+def sql_input(query: str = QUERY, **extra: str) -> dict[str, str]:
+    return {"source": "sql", "sql_connection": "warehouse", "sql_query": query, **extra}
+
+
+@pytest.fixture
+def no_worker(settings: Any) -> None:
+    settings.CELERY_TASK_ALWAYS_EAGER = False  # the datasource stays PENDING until run() here
+
+
+def test_the_wizard_offers_the_configured_connections_by_name_only(
+    owner_client: Client, warehouse: Path
+) -> None:
+    html = owner_client.get(WIZARD).content.decode()
+
+    assert 'value="sql"' in html
+    assert '<option value="warehouse"' in html
+    assert str(warehouse) not in html
+
+
+def test_without_connections_the_sql_choice_says_how_to_configure_one(
+    owner_client: Client, settings: Any
+) -> None:
+    settings.AML_SQL_CONNECTIONS = {}
+
+    html = owner_client.get(WIZARD).content.decode()
+    refused = owner_client.post(WIZARD, sql_input())
+
+    assert "SQL query (no database connection is configured)" in html
+    assert "AML_SQL_CONNECTIONS" in html
+    assert refused.status_code == 400
+    assert "No database connection is configured" in refused.content.decode()
+
+
+def test_preview_shows_the_querys_columns_and_first_ten_rows(
+    owner_client: Client, warehouse: Path
+) -> None:
+    html = owner_client.post(VERIFY, sql_input()).content.decode()
+
+    assert 'id="sql-preview-ok"' in html
+    assert "<th>colour</th>" in html
+    assert html.count("<tr><td>") == 10
+    assert "<td>29</td>" in html and "<td>30</td>" not in html
+
+
+def test_preview_shows_the_databases_message_for_a_write(
+    owner_client: Client, warehouse: Path
+) -> None:
+    html = owner_client.post(VERIFY, sql_input("DELETE FROM people")).content.decode()
+
+    assert 'id="verify-failed"' in html
+    assert "The query failed on &#x27;warehouse&#x27;" in html
+    assert rows_in(warehouse) == 30
+
+
+def test_the_wizard_walks_a_sql_query_to_a_datasource_that_completes(
+    owner_client: Client, warehouse: Path, no_worker: None
+) -> None:
+    started = owner_client.post(WIZARD, sql_input(name="People (SQL)"))
+    assert started.status_code == 302, started.content.decode()[:2000]
+    token = started["Location"].rstrip("/").split("/")[-2]
+    schema_page = owner_client.get(wizard_step("schema", token)).content.decode()
+    assert 'id="sql-header-note"' in schema_page
+    assert 'id="header-form"' not in schema_page
+    schema = owner_client.session["datasource_wizard_drafts"][token]["schema"]
+    table = {f"type-{i}": a["attributeType"] for i, a in enumerate(schema["attributes"])}
+    table["type-2"] = "BINARY"
+
+    for step, data in [
+        ("schema", table),
+        ("target", {"uses_target": "yes", "target": "label"}),
+        ("row-id", {"has_row_id": "no"}),
+    ]:
+        response = owner_client.post(wizard_step(step, token), data)
+        assert response.status_code == 302, response.content.decode()[:2000]
+    review = owner_client.get(wizard_step("review", token)).content.decode()
+    assert "Database connection" in review and "SELECT age, colour, label" in review
+    created = owner_client.post(wizard_step("review", token))
+
+    ds = DataSource.objects.get()
+    assert created["Location"] == reverse("console:datasource-detail", args=[ds.entity_id])
+    assert ds.source_kind == DataSource.SourceKind.RDS
+    assert ds.name == "People (SQL)"
+    assert ds.sql_metadata["RDSMetadata"]["Database"] == {
+        "InstanceIdentifier": "warehouse",
+        "DatabaseName": "warehouse",
+    }
+    assert ds.sql_metadata["RDSMetadata"]["SelectSqlQuery"] == QUERY
+    done = run(ds)
+    assert done.status == Status.COMPLETED, done.message
+    assert done.records_count == 30
+    assert done.data_schema["targetAttributeName"] == "label"
+
+
+def test_going_back_to_input_keeps_the_connection_and_the_query(
+    owner_client: Client, warehouse: Path
+) -> None:
+    started = owner_client.post(WIZARD, sql_input())
+    token = started["Location"].rstrip("/").split("/")[-2]
+    schema_page = owner_client.get(wizard_step("schema", token)).content.decode()
+    back = re.search(r'href="(/datasources/new/\?[^"]+)"', schema_page)
+    assert back, "the steps bar links back to Input"
+
+    html = owner_client.get(back.group(1).replace("&amp;", "&")).content.decode()
+
+    assert re.search(r'value="sql"[^>]*checked', html)
+    assert "SELECT age, colour, label FROM people ORDER BY age</textarea>" in html
