@@ -41,6 +41,10 @@ REGION = "us-east-1"
 # boto3's waiters poll every 30 s by default; the tests poll every second, for up to two minutes.
 FAST_WAITER = {"Delay": 1, "MaxAttempts": 120}
 _usernames = itertools.count(1)
+# The SQL connections the server is configured with (AML_SQL_CONNECTIONS), on one SQLite file:
+# RDS's `<instance identifier>/<database name>` and Redshift's `<cluster identifier>`.
+SQL_CONNECTION_NAMES = ("aml-banking/banking", "aml-warehouse")
+SQL_BANKING_ROWS = 2000
 
 
 @dataclass(frozen=True)
@@ -158,6 +162,24 @@ def _answers(url: str) -> bool:
         return False
 
 
+def banking_sql_database(path: Path, rows: int = SQL_BANKING_ROWS) -> Path:
+    """A SQLite database whose table `banking` holds the first `rows` records of banking.csv."""
+    import csv
+    import sqlite3
+
+    with (SHARED_DATA_ROOT / "banking.csv").open(newline="") as stream:
+        reader = csv.reader(stream)
+        header = next(reader)
+        records = list(itertools.islice(reader, rows))
+    columns = ", ".join(f'"{name}" TEXT' for name in header)
+    with sqlite3.connect(path) as database:
+        database.execute(f"CREATE TABLE banking ({columns})")
+        database.executemany(
+            f"INSERT INTO banking VALUES ({', '.join('?' for _ in header)})", records
+        )
+    return path
+
+
 def stop_process(process: subprocess.Popen[Any], timeout: float = 20) -> None:
     if process.poll() is None:
         process.terminate()
@@ -211,6 +233,10 @@ def api_server(
         data_dir=folder,
         s3_endpoint=moto_server,
         public_url=url,
+    )
+    sql_file = banking_sql_database(folder / "banking.sqlite3")
+    env["AML_SQL_CONNECTIONS"] = json.dumps(
+        {name: f"sqlite:///{sql_file}" for name in SQL_CONNECTION_NAMES}
     )
     import redis
 

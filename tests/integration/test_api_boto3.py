@@ -20,6 +20,7 @@ import pytest
 from api_server import (
     FAST_WAITER,
     SHARED_DATA_ROOT,
+    SQL_BANKING_ROWS,
     ApiServer,
     ApiUser,
     banking_bucket,
@@ -1133,3 +1134,49 @@ def test_the_signed_request_itself_is_accepted(api_server: ApiServer, owner: Api
     answer = send(request)
     assert answer.status == 200, answer.text
     assert "Results" in answer.body
+
+
+def test_an_rds_query_on_a_configured_connection_becomes_a_datasource_staged_on_s3(
+    pipeline: Pipeline, api_server: ApiServer, s3_client: Any
+) -> None:
+    ml = pipeline.client
+    staging = f"s3://{pipeline.bucket}/staging/"
+    ml.create_data_source_from_rds(
+        DataSourceId="ds.from-rds",
+        DataSourceName="banking from rds",
+        RDSData={
+            **RDS_DATA,
+            "DatabaseInformation": {"InstanceIdentifier": "aml-banking", "DatabaseName": "banking"},
+            "SelectSqlQuery": "SELECT * FROM banking",
+            "S3StagingLocation": staging,
+            "DataSchema": banking_schema(),
+        },
+        RoleARN="arn:aws:iam::000000000000:role/aml",
+        ComputeStatistics=True,
+    )
+    ml.create_data_source_from_redshift(
+        DataSourceId="ds.from-redshift",
+        DataSourceName="banking from redshift",
+        DataSpec={
+            "DatabaseInformation": {"ClusterIdentifier": "aml-warehouse", "DatabaseName": "dev"},
+            "SelectSqlQuery": "SELECT * FROM banking WHERE y = '1'",
+            "DatabaseCredentials": {"Username": "aml", "Password": "password1"},
+            "S3StagingLocation": staging,
+            "DataSchema": banking_schema(),
+        },
+        RoleARN="arn:aws:iam::000000000000:role/aml",
+    )
+    wait(ml, "data_source_available", api_server, FilterVariable="Name", Prefix="banking from ")
+    rds = ml.get_data_source(DataSourceId="ds.from-rds")
+    assert rds["RDSMetadata"]["Database"] == {
+        "InstanceIdentifier": "aml-banking",
+        "DatabaseName": "banking",
+    }
+    assert rds["RDSMetadata"]["SelectSqlQuery"] == "SELECT * FROM banking"
+    assert rds["RoleARN"] == "arn:aws:iam::000000000000:role/aml"
+    redshift = ml.get_data_source(DataSourceId="ds.from-redshift")
+    assert redshift["RedshiftMetadata"]["RedshiftDatabase"]["ClusterIdentifier"] == "aml-warehouse"
+    staged = s3_client.get_object(Bucket=pipeline.bucket, Key="staging/ds.from-rds.csv")
+    lines = staged["Body"].read().decode().splitlines()
+    assert lines[0].split(",")[0] == "age"
+    assert len(lines) == 1 + SQL_BANKING_ROWS
