@@ -29,7 +29,7 @@ class SqlQueryFields(forms.Form):
 
     sql_connection = forms.ChoiceField(label="Database connection", required=False, choices=[])
     sql_query = forms.CharField(
-        label="SQL query",
+        label="SELECT query",
         required=False,
         max_length=16_777_216,  # AML's SelectSqlQuery limit
         widget=forms.Textarea(
