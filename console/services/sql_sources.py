@@ -237,10 +237,10 @@ def _postgresql_rows(
         # A server-side cursor (DECLARE … CURSOR FOR) takes only a SELECT or VALUES query and
         # hands the rows over FETCH_ROWS at a time.
         with db.transaction(), db.cursor(name="aml_query") as cursor:
+            deadline = time.monotonic() + _timeout_seconds()
             cursor.itersize = FETCH_ROWS
             cursor.execute(sql)
             columns = [d.name for d in cursor.description or []]
-            deadline = time.monotonic() + _timeout_seconds()
             yield columns, _fetched(cursor, deadline)
 
 

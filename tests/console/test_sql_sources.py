@@ -24,6 +24,8 @@ from typing import Any
 
 import boto3
 import pytest
+from api_client import ml_client
+from botocore.exceptions import ClientError
 from django.core.files.storage import default_storage
 from django.test import Client
 from django.urls import reverse
@@ -31,6 +33,7 @@ from django.utils import timezone
 from realservices import free_port, wait_for
 
 from console import tasks
+from console.api.keys import create_access_key
 from console.env import ImproperSetting
 from console.models import DataSource, Status
 from console.services.datasources import data_location_of
@@ -669,3 +672,52 @@ def test_going_back_to_input_keeps_the_connection_and_the_query(
 
     assert re.search(r'value="sql"[^>]*checked', html)
     assert "SELECT age, colour, label FROM people ORDER BY age</textarea>" in html
+
+
+# --------------------------------------------------------------------------- through the API
+
+
+@pytest.fixture
+def aml(owner: Any) -> Any:
+    key, secret = create_access_key(owner)
+    return ml_client(key.access_key_id, secret)
+
+
+@pytest.mark.integration
+def test_boto3_creates_an_rds_datasource_and_reads_back_its_rds_metadata(
+    aml: Any, owner: Any, warehouse: Path, s3: Any
+) -> None:
+    bucket = f"aml-sql-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=bucket)
+    spec = rds_data(S3StagingLocation=f"s3://{bucket}/staging")  # botocore requires it
+
+    created = aml.create_data_source_from_rds(
+        DataSourceId="ds-api-sql", RDSData=spec, RoleARN=ROLE_ARN, ComputeStatistics=True
+    )
+    run(DataSource.objects.get(entity_id="ds-api-sql"))
+    got = aml.get_data_source(DataSourceId="ds-api-sql")
+
+    assert created["DataSourceId"] == "ds-api-sql"
+    assert got["Status"] == "COMPLETED"
+    assert got["DataLocationS3"] == f"s3://{bucket}/staging/ds-api-sql.csv"
+    assert got["RDSMetadata"]["Database"] == spec["DatabaseInformation"]
+    assert got["RDSMetadata"]["DatabaseUserName"] == "analyst"
+    assert got["RoleARN"] == ROLE_ARN
+    assert PASSWORD not in json.dumps(got, default=str)
+
+
+def test_boto3_gets_invalid_input_for_an_unconfigured_cluster(aml: Any, warehouse: Path) -> None:
+    with pytest.raises(ClientError) as refused:
+        aml.create_data_source_from_redshift(
+            DataSourceId="ds-api-rs",
+            DataSpec={
+                "DatabaseInformation": {"DatabaseName": "dev", "ClusterIdentifier": "nowhere"},
+                "SelectSqlQuery": QUERY,
+                "DatabaseCredentials": {"Username": "awsuser", "Password": PASSWORD},
+                "S3StagingLocation": "s3://bucket/staging/",
+            },
+            RoleARN=ROLE_ARN,
+        )
+
+    assert refused.value.response["Error"]["Code"] == "InvalidInputException"
+    assert "ClusterIdentifier 'nowhere'" in refused.value.response["Error"]["Message"]
