@@ -721,3 +721,28 @@ def test_boto3_gets_invalid_input_for_an_unconfigured_cluster(aml: Any, warehous
 
     assert refused.value.response["Error"]["Code"] == "InvalidInputException"
     assert "ClusterIdentifier 'nowhere'" in refused.value.response["Error"]["Message"]
+
+
+# --------------------------------------------------------------------------- the datasource's pages
+
+
+def test_the_datasource_page_labels_a_result_kept_in_the_consoles_storage(
+    owner_client: Client, owner: Any, warehouse: Path
+) -> None:
+    ds = run(from_rds(owner))
+
+    html = owner_client.get(reverse("console:datasource-detail", args=[ds.entity_id])).content
+
+    assert "SQL query result ds-sql.csv (in the console&#x27;s storage)" in html.decode()
+
+
+def test_copy_settings_of_a_sql_datasource_reuses_its_staged_result(
+    owner_client: Client, owner: Any, warehouse: Path
+) -> None:
+    ds = from_rds(owner)
+
+    response = owner_client.get(reverse("console:datasource-copy", args=[ds.entity_id]))
+    html = owner_client.get(response["Location"]).content.decode()
+
+    assert "upload%3A%2F%2Fuploads" in response["Location"]
+    assert "Uploaded <strong>ds-sql.csv</strong>" in html
