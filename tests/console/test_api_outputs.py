@@ -35,6 +35,12 @@ SCHEMA = {
 T0 = datetime(2025, 3, 1, 12, 30, 15, 125000, tzinfo=UTC)
 
 
+@pytest.fixture(autouse=True)
+def _quick_passwords(settings: Any) -> None:
+    """The personas' passwords hashed cheaply: every test here makes a user."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def make_data_source(owner: Any, entity_id: str = "ds-Banking0001", **fields: Any) -> DataSource:
     values: dict[str, Any] = {
         "source_kind": DataSource.SourceKind.S3,
