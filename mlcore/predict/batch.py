@@ -52,9 +52,17 @@ import numpy as np
 import pandas as pd
 
 from mlcore.errors import MLCoreError, SchemaError
-from mlcore.io.csvreader import DEFAULT_CHUNK_BYTES, Chunk, CsvFormat, CsvReader, InvalidRecord
+from mlcore.io.csvreader import (
+    DEFAULT_CHUNK_BYTES,
+    SMALL_REGION_BYTES,
+    Chunk,
+    CsvFormat,
+    CsvReader,
+    InvalidRecord,
+)
 from mlcore.io.dataset import _convert as convert_typed_column
 from mlcore.io.files import DataFile
+from mlcore.predict.compiled import CompiledScorer, Unsupported
 from mlcore.predict.csvlines import (
     Field,
     Piece,
@@ -246,15 +254,20 @@ def _score_slice(
     file_name: str,
     owners: FeatureOwners | None,
     want_reasons: bool,
+    scorer: CompiledScorer | None = None,
 ) -> _Slice:
-    n_rows = len(frame)
-    typed, first_bad = _typed_inputs(plan, frame)
-    # explanations need every stored feature; scores alone are summed output by output
-    batch = model.fitted_recipe.encode(typed, np.full(n_rows, np.nan)) if plan.explain else None
-    if batch is not None:
-        scores = score_batch(model, batch)
+    batch = None
+    compiled = _compiled_margins(scorer, frame)
+    if compiled is not None:
+        margins, first_bad = compiled
     else:
-        scores = scores_of_margins(model, frame_margins(model, typed))
+        typed, first_bad = _typed_inputs(plan, frame)
+        # explanations need every stored feature; scores alone are summed output by output
+        if plan.explain:
+            batch = model.fitted_recipe.encode(typed, np.full(len(frame), np.nan))
+        else:
+            margins = frame_margins(model, typed)
+    scores = score_batch(model, batch) if batch is not None else scores_of_margins(model, margins)
     finite = np.isfinite(scores).all(axis=1) if scores.ndim == 2 else np.isfinite(scores)
     invalid = (first_bad >= 0) | ~finite
     reasons = (
@@ -272,6 +285,19 @@ def _score_slice(
         fields.extend(_explanation_fields(model, batch, scores, owners))
     joined = join_lines([*leading, *fields], blank=invalid)
     return _Slice(joined.data, joined.row_lengths, line_numbers, invalid, reasons, truth, predicted)
+
+
+def _compiled_margins(
+    scorer: CompiledScorer | None, frame: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The compiled scorer's margins and first bad inputs, or None: no scorer for the recipe,
+    or a column it does not read in this chunk (the general path then scores the chunk)."""
+    if scorer is None:
+        return None
+    try:
+        return scorer.margins(frame)
+    except Unsupported:
+        return None
 
 
 def _typed_inputs(plan: _Plan, frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
@@ -553,6 +579,8 @@ class _Run:
         self.invalid_records = 0
         self.metric = _Metric(model, plan.target) if plan.target else None
         self.owners = feature_owners(model) if plan.explain else None
+        # the usual recipes are scored straight from the reader's columns (same numbers)
+        self.scorer = None if plan.explain else CompiledScorer.compile(model, plan.inputs)
 
     def result_for(self, file_name: str) -> _ResultFile:
         """The result of `file_name`, finishing the results of the files before it."""
@@ -574,7 +602,9 @@ class _Run:
         taken = 0
         for start in range(0, n_rows, chunk_rows):
             stop = min(start + chunk_rows, n_rows)
-            frame = chunk.frame.iloc[start:stop].reset_index(drop=True)
+            frame = chunk.frame
+            if start or stop < n_rows:
+                frame = frame.iloc[start:stop].reset_index(drop=True)
             lines = chunk.line_numbers[start:stop]
             scored = _score_slice(
                 self.model,
@@ -584,6 +614,7 @@ class _Run:
                 chunk.file_name,
                 self.owners,
                 want_reasons=self.on_invalid is not None,
+                scorer=self.scorer,
             )
             # the slice's blanks: up to its last line (the last slice takes the rest)
             end = len(unreadable)
@@ -779,6 +810,7 @@ def batch_predict(
         chunk_bytes=chunk_bytes,
         float_columns=plan.float_columns,
         category_columns=plan.category_columns,
+        categories_from_bytes=SMALL_REGION_BYTES,
     )
     deliveries = iter(_ReadAhead(reader))
     try:
