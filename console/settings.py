@@ -165,6 +165,8 @@ AML_PUBLIC_BASE_URL = env_str("AML_PUBLIC_URL", env_str("AML_PUBLIC_BASE_URL", "
 
 # The 12-digit AWS account the API's ARNs name (CreatedByIamUser: arn:aws:iam::<account>:user/<name>).
 AML_ACCOUNT_ID = env_str("AML_ACCOUNT_ID", "000000000000").strip()
+# Encrypts API access keys' secrets at rest; empty: derived from SECRET_KEY (console.api.keys)
+AML_ACCESS_KEY_ENCRYPTION_KEY = env_str("AML_ACCESS_KEY_ENCRYPTION_KEY", "")
 if not re.fullmatch(r"[0-9]{12}", AML_ACCOUNT_ID):
     raise ImproperSetting(f"AML_ACCOUNT_ID={AML_ACCOUNT_ID!r} must be 12 digits")
 

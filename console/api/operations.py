@@ -23,7 +23,7 @@ from console.services import (
     ml_models,
     realtime,
 )
-from console.services.errors import InvalidInput, LimitExceeded
+from console.services.errors import InvalidInput, InvalidTag, LimitExceeded
 
 from . import describe, outputs
 
@@ -265,7 +265,12 @@ def describe_batch_predictions(call: Call) -> dict[str, Any]:
 @operation("AddTags")
 def add_tags(call: Call) -> dict[str, Any]:
     model, entity_id = _resource(call)
-    tags = {tag["Key"]: tag.get("Value") or "" for tag in call.params["Tags"]}
+    tags: dict[str, str] = {}
+    for index, tag in enumerate(call.params["Tags"]):
+        if not tag.get("Key"):
+            # the service model leaves Tag.Key optional; a tag without one is still no tag
+            raise InvalidTag(f"Tags[{index}].Key is required.")
+        tags[tag["Key"]] = tag.get("Value") or ""
     common.add_tags(model, call.owner, entity_id, tags)
     return _resource_output(call)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -13,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from console.api import keys
 from console.models import AccessKey
+from console.public_url import public_base_url
 from console.services.errors import ResourceNotFound
 
 TEMPLATE = "console/access_keys.html"
@@ -63,5 +63,4 @@ def _render(request: HttpRequest, *, status: int = 200, **extra: Any) -> HttpRes
 
 def _endpoint_url(request: HttpRequest) -> str:
     """This server's address as clients reach it: AML_PUBLIC_URL when set, else this request's."""
-    public = getattr(settings, "AML_PUBLIC_URL", "") or request.build_absolute_uri("/")
-    return str(public).rstrip("/")
+    return public_base_url(request)

@@ -71,7 +71,7 @@ def test_it_creates_a_key_and_shows_the_secret_once_with_snippets(
 
 
 def test_its_snippets_use_the_public_url_when_set(owner_client: Client, settings: Any) -> None:
-    settings.AML_PUBLIC_URL = "https://ml.example.org/"
+    settings.AML_PUBLIC_BASE_URL = "https://ml.example.org"
     page = owner_client.post(CREATE_URL, {"description": ""}).content.decode()
     assert 'endpoint_url="https://ml.example.org"' in page
 
