@@ -211,28 +211,37 @@ def describe(
     limit = _limit(params)
     query_key = _query_key(model_cls, owner, params)
 
-    qs = _base_queryset(model_cls, owner, listing).annotate(**{_VALUE: variable.expression(owner)})
-    qs = _filtered(qs, name, variable, params)
+    # Two queries: the page's keys, sorted on (value, pk) alone, then its rows with their joins.
+    # Sorting whole joined rows made SQLite copy every one of the user's rows into its sorter.
+    keys = model_cls.objects.filter(owner=owner).annotate(**{_VALUE: variable.expression(owner)})
+    keys = _filtered(keys, name, variable, params)
     token = params.get("NextToken")
     if token:
-        qs = qs.filter(_after(_read_token(token, query_key), variable, descending))
+        keys = keys.filter(_after(_read_token(token, query_key), variable, descending))
     direction = "-" if descending else ""
-    page = list(qs.order_by(f"{direction}{_VALUE}", f"{direction}pk")[: limit + 1])
+    ordered = keys.order_by(f"{direction}{_VALUE}", f"{direction}pk")
+    page_keys = list(ordered.values_list("pk", _VALUE)[: limit + 1])
 
-    more = len(page) > limit
-    page = page[:limit]
-    result: dict[str, Any] = {"Results": [listing.summary(obj, base_url=base_url) for obj in page]}
+    more = len(page_keys) > limit
+    page_keys = page_keys[:limit]
+    rows = _rows(model_cls, listing, [pk for pk, _ in page_keys])
+    result: dict[str, Any] = {
+        "Results": [listing.summary(rows[pk], base_url=base_url) for pk, _ in page_keys]
+    }
     if more:
-        result["NextToken"] = _make_token(query_key, page[-1])
+        result["NextToken"] = _make_token(query_key, *page_keys[-1])
     return result
 
 
-def _base_queryset(model_cls: type[AMLObject], owner: Any, listing: Listing) -> QuerySet[Any]:
-    return (
-        model_cls.objects.filter(owner=owner)
+def _rows(model_cls: type[AMLObject], listing: Listing, pks: list[int]) -> dict[int, Any]:
+    if not pks:
+        return {}
+    rows = (
+        model_cls.objects.filter(pk__in=pks)
         .select_related(*listing.related)
         .defer(*listing.deferred)
     )
+    return {row.pk: row for row in rows}
 
 
 # --- Parameters ------------------------------------------------------------------------------
@@ -392,11 +401,10 @@ def _query_key(model_cls: type[AMLObject], owner: Any, params: dict[str, Any]) -
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def _make_token(query_key: str, last: AMLObject) -> str:
-    value = getattr(last, _VALUE)
-    if isinstance(value, datetime):
-        value = value.astimezone(UTC).isoformat()
-    return signing.dumps({"q": query_key, "v": value, "k": last.pk}, salt=_TOKEN_SALT)
+def _make_token(query_key: str, last_pk: int, last_value: Any) -> str:
+    if isinstance(last_value, datetime):
+        last_value = last_value.astimezone(UTC).isoformat()
+    return signing.dumps({"q": query_key, "v": last_value, "k": last_pk}, salt=_TOKEN_SALT)
 
 
 def _read_token(token: Any, query_key: str) -> tuple[Any, int]:
