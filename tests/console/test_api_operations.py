@@ -364,3 +364,28 @@ def test_update_and_delete_answer_the_id(aml: Any, model: MLModel) -> None:
     assert aml.get_ml_model(MLModelId=model.entity_id)["Name"] == "renamed"
     assert aml.delete_ml_model(MLModelId=model.entity_id)["MLModelId"] == model.entity_id
     assert aml.get_ml_model(MLModelId=model.entity_id)["Status"] == "DELETED"
+
+
+def test_a_model_trains_on_a_datasource_made_without_statistics(
+    aml: Any, owner: Any, shared_data: Path, enqueued: list[Any]
+) -> None:
+    from prediction_factories import banking_slice
+
+    from console.services.datasources import create_data_source_from_s3
+
+    ds = create_data_source_from_s3(
+        owner,
+        data_source_id="no-stats",
+        data_spec={
+            "DataLocationS3": str(banking_slice(shared_data, 800)),
+            "DataSchema": (shared_data / "banking.csv.schema").read_text(),
+        },
+        compute_statistics=False,
+    )
+    aml.create_ml_model(
+        MLModelId="on-no-stats", MLModelType="BINARY", TrainingDataSourceId=ds.entity_id
+    )
+    run_all(enqueued)
+    got = aml.get_ml_model(MLModelId="on-no-stats", Verbose=True)
+    assert got["Status"] == "COMPLETED", got.get("Message")
+    assert "ComputeStatistics" in aml.get_data_source(DataSourceId="no-stats")
