@@ -8,7 +8,9 @@ Parameters (the service model's Describe*Input; the dispatcher has checked their
   combined (e.g. `GE` and `LT` for a range); every one given must hold. An operator without a
   `FilterVariable` is refused rather than guessed.
 * Text variables compare as the strings the outputs show, case-sensitively (`EQ` on `Name` is
-  exact; `Prefix` is a case-sensitive start). `IAMUser` is the `CreatedByIamUser` ARN. The
+  exact; `Prefix` is a case-sensitive start); `GT`/`LT` and the sort follow the database's
+  collation (SQLite: code points; PostgreSQL: the database's locale), and `Status` sorts
+  alphabetically like any text. `IAMUser` is the `CreatedByIamUser` ARN. The
   location variables (`DataLocationS3`, `TrainingDataURI`, `DataURI`) compare the
   `DataLocationS3` the datasource shows (an upload's reads `upload://…`).
 * Dates (`CreatedAt`, `LastUpdatedAt`) compare as instants. A value is either epoch seconds,

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from botocore_shapes import shape_problems
+from botocore_shapes import parsed_by_botocore, shape_problems
 from django.core import signing
 
 from console.api.describe import LISTINGS, describe
@@ -373,6 +373,8 @@ def test_results_are_the_summaries_of_the_objects_and_fit_the_service_model(
     summary = LISTINGS[model_cls].summary
     fresh = [type(obj).objects.get(pk=obj.pk) for obj in world.objects[model_cls]]
     assert result["Results"] == [summary(obj, base_url=BASE) for obj in fresh]
+    read = parsed_by_botocore(_output_shape(model_cls).removesuffix("Output"), result)
+    assert [item["CreatedAt"] for item in read["Results"]] == [obj.created_at for obj in fresh]
 
 
 def _output_shape(model_cls: type[AMLObject]) -> str:
