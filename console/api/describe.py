@@ -226,7 +226,7 @@ def describe(
 
     more = len(page_keys) > limit
     page_keys = page_keys[:limit]
-    rows = _rows(model_cls, listing, [pk for pk, _ in page_keys])
+    rows = _rows(model_cls, owner, listing, [pk for pk, _ in page_keys])
     result: dict[str, Any] = {
         "Results": [listing.summary(rows[pk], base_url=base_url) for pk, _ in page_keys]
     }
@@ -235,11 +235,13 @@ def describe(
     return result
 
 
-def _rows(model_cls: type[AMLObject], listing: Listing, pks: list[int]) -> dict[int, Any]:
+def _rows(
+    model_cls: type[AMLObject], owner: Any, listing: Listing, pks: list[int]
+) -> dict[int, Any]:
     if not pks:
         return {}
     rows = (
-        model_cls.objects.filter(pk__in=pks)
+        model_cls.objects.filter(owner=owner, pk__in=pks)  # the owner again: never another's
         .select_related(*listing.related)
         .defer(*listing.deferred)
     )
