@@ -8,11 +8,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from api_client import ml_client
 from botocore_shapes import parsed_by_botocore, shape_problems
 from django.core import signing
 
 from console.api.describe import LISTINGS, describe
 from console.api.errors import ApiError
+from console.api.keys import create_access_key
 from console.models import AMLObject, BatchPrediction, DataSource, Evaluation, MLModel, Status
 
 pytestmark = pytest.mark.django_db
@@ -561,3 +563,36 @@ def test_an_operator_without_a_variable_is_refused(world: World, owner: Any) -> 
 
 def test_a_sort_order_other_than_asc_or_dsc_is_refused(world: World, owner: Any) -> None:
     _refused(DataSource, owner, "SortOrder", SortOrder="desc")
+
+
+# --- Through boto3 (in process: tests/console/api_client.py) ---------------------------------
+
+
+@pytest.fixture
+def aml(owner: Any) -> Any:
+    key, secret = create_access_key(owner)
+    return ml_client(key.access_key_id, secret)
+
+
+def test_boto3_s_paginator_walks_every_page_once(owner: Any, aml: Any) -> None:
+    many_data_sources(owner, 250)
+    pages = list(
+        aml.get_paginator("describe_data_sources").paginate(
+            FilterVariable="Name", SortOrder="dsc", PaginationConfig={"PageSize": 100}
+        )
+    )
+    listed = [item["DataSourceId"] for page in pages for item in page["Results"]]
+    assert [len(page["Results"]) for page in pages] == [100, 100, 50]
+    assert len(set(listed)) == 250
+    assert isinstance(pages[0]["Results"][0]["CreatedAt"], datetime)
+
+
+def test_boto3_s_waiter_succeeds_once_every_filtered_object_is_completed(
+    world: World, aml: Any
+) -> None:
+    waiter = aml.get_waiter("ml_model_available")
+    waiter.wait(FilterVariable="Name", EQ="Model a", WaiterConfig={"Delay": 0, "MaxAttempts": 1})
+    with pytest.raises(Exception, match="failure state"):
+        waiter.wait(
+            FilterVariable="Name", Prefix="Model", WaiterConfig={"Delay": 0, "MaxAttempts": 1}
+        )
