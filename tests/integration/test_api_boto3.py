@@ -374,6 +374,29 @@ def test_get_batch_prediction_counts_the_records(completed: Pipeline) -> None:
     assert 0 < batch["InvalidRecordCount"] < 4119
 
 
+def test_a_prefix_location_reads_every_object_under_it(
+    pipeline: Pipeline, api_server: ApiServer, s3_client: Any
+) -> None:
+    lines = (SHARED_DATA_ROOT / "banking-batch.csv").read_text().splitlines(keepends=True)
+    header, records = lines[0], lines[1:]
+    for part, chunk in enumerate((records[:1000], records[1000:2500], records[2500:])):
+        body = (header + "".join(chunk)).encode()
+        s3_client.put_object(Bucket=pipeline.bucket, Key=f"parts/part-{part}.csv", Body=body)
+    ml = pipeline.client
+    ml.create_data_source_from_s3(
+        DataSourceId="ds.prefix",
+        DataSourceName="banking in parts",
+        DataSpec={
+            "DataLocationS3": f"s3://{pipeline.bucket}/parts/",
+            "DataSchema": banking_schema("banking-batch.csv"),
+        },
+    )
+    wait(ml, "data_source_available", api_server, FilterVariable="Name", EQ="banking in parts")
+    ds = ml.get_data_source(DataSourceId="ds.prefix")
+    assert ds["NumberOfFiles"] == 3
+    assert ds["DataLocationS3"] == f"s3://{pipeline.bucket}/parts/"
+
+
 def test_outputs_are_epoch_seconds_and_leave_absent_members_out(
     pipeline: Pipeline, api_server: ApiServer, owner: ApiUser
 ) -> None:
@@ -917,6 +940,14 @@ INVALID_INPUTS: list[tuple[str, dict[str, Any], str]] = [
         "create_data_source_from_s3",
         {"DataSourceId": "ds.no-spec", "DataSpec": {}},
         "DataLocationS3",
+    ),
+    (
+        "create_data_source_from_s3",
+        {
+            "DataSourceId": "ds.bad-schema",
+            "DataSpec": {"DataLocationS3": "s3://b/banking.csv", "DataSchema": "{not json"},
+        },
+        "DataSchema",
     ),
     (
         "create_ml_model",
