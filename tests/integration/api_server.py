@@ -214,22 +214,58 @@ def api_database(django_db_setup: None, django_db_blocker: Any) -> Iterator[str]
                 teardown_databases(created, verbosity=0)
 
 
+def start_redis(folder: Path) -> tuple[subprocess.Popen[Any], str]:
+    """A redis-server of the API server's own, so its worker never shares a queue with the
+    function-scoped workers of other tests (they count redis databases up from 0)."""
+    import shutil
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed (`make system-test-deps` installs it)")
+    port = free_port()
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        + ["--daemonize", "no", "--dir", str(folder)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+
+    def answers() -> bool:
+        import redis
+
+        try:
+            return bool(redis.Redis.from_url(url, socket_timeout=0.5).ping())
+        except redis.RedisError:
+            return False
+
+    wait_for(lambda: process.poll() is not None or answers(), timeout=10, what="redis-server")
+    if process.poll() is not None:
+        pytest.fail(f"redis-server exited with code {process.returncode} on port {port}")
+    return process, url
+
+
 @pytest.fixture(scope="session")
 def api_server(
-    api_database: str,
-    redis_url: str,
-    moto_server: str,
-    tmp_path_factory: pytest.TempPathFactory,
+    api_database: str, moto_server: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ApiServer]:
     """gunicorn + a Celery worker on the test database, with s3:// on the moto server."""
     db_name = api_database
     folder = tmp_path_factory.mktemp("api-server")
     (folder / "datasets").mkdir()
+    redis_process, broker_url = start_redis(folder)
+    try:
+        yield from _served(db_name, broker_url, moto_server, folder)
+    finally:
+        stop_process(redis_process)
+
+
+def _served(db_name: str, broker_url: str, moto_server: str, folder: Path) -> Iterator[ApiServer]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = service_env(
         db_name=db_name,
-        broker_url=f"{redis_url}/15",  # the function-scoped brokers count up from 0
+        broker_url=broker_url,
         data_dir=folder,
         s3_endpoint=moto_server,
         public_url=url,
@@ -238,9 +274,6 @@ def api_server(
     env["AML_SQL_CONNECTIONS"] = json.dumps(
         {name: f"sqlite:///{sql_file}" for name in SQL_CONNECTION_NAMES}
     )
-    import redis
-
-    redis.Redis.from_url(env["CELERY_BROKER_URL"]).flushdb()
     worker = start_worker(env, folder / "worker.log")
     try:
         process = start_gunicorn(env, port, folder / "server.log")
