@@ -1211,3 +1211,81 @@ def test_an_rds_query_on_a_configured_connection_becomes_a_datasource_staged_on_
     lines = staged["Body"].read().decode().splitlines()
     assert lines[0].split(",")[0] == "age"
     assert len(lines) == 1 + SQL_BANKING_ROWS
+
+
+# --------------------------------------------------------------------------- other model types
+
+
+def schema_with_target(target: str) -> str:
+    schema = json.loads(banking_schema("banking-batch.csv"))
+    schema["targetAttributeName"] = target
+    return json.dumps(schema)
+
+
+@pytest.fixture(scope="module")
+def other_model_types(pipeline: Pipeline, api_server: ApiServer) -> dict[str, str]:
+    """A REGRESSION model (target `age`) and a MULTICLASS one (`marital`) on banking-batch.csv,
+    each evaluated on the last 30 %, created back to back; their ids by type."""
+    ml = pipeline.client
+    models = {"REGRESSION": "age", "MULTICLASS": "marital"}
+    for model_type, target in models.items():
+        for part, split in (("train", TRAIN_SPLIT), ("eval", EVAL_SPLIT)):
+            ml.create_data_source_from_s3(
+                DataSourceId=f"ds.{target}.{part}",
+                DataSourceName=f"kinds: {target} {part}",
+                DataSpec={
+                    "DataLocationS3": f"s3://{pipeline.bucket}/data/banking-batch.csv",
+                    "DataSchema": schema_with_target(target),
+                    "DataRearrangement": split,
+                },
+            )
+        ml.create_ml_model(
+            MLModelId=f"ml.{target}",
+            MLModelName=f"kinds: {target}",
+            MLModelType=model_type,
+            TrainingDataSourceId=f"ds.{target}.train",
+        )
+        ml.create_evaluation(
+            EvaluationId=f"ev.{target}",
+            EvaluationName=f"kinds: {target}",
+            MLModelId=f"ml.{target}",
+            EvaluationDataSourceId=f"ds.{target}.eval",
+        )
+    wait(ml, "ml_model_available", api_server, FilterVariable="Name", Prefix="kinds: ")
+    wait(ml, "evaluation_available", api_server, FilterVariable="Name", Prefix="kinds: ")
+    for target in models.values():
+        ml.create_realtime_endpoint(MLModelId=f"ml.{target}")
+    return {model_type: f"ml.{target}" for model_type, target in models.items()}
+
+
+def test_a_regression_model_reports_its_rmse_as_a_string_and_predicts_a_value(
+    other_model_types: dict[str, str], pipeline: Pipeline
+) -> None:
+    ml, model_id = pipeline.client, other_model_types["REGRESSION"]
+    evaluation = ml.get_evaluation(EvaluationId="ev.age")
+    rmse = evaluation["PerformanceMetrics"]["Properties"]["RegressionRMSE"]
+    assert isinstance(rmse, str)
+    assert 0 < float(rmse) < 20  # ages 17 to 98 in the data
+    info = wait_for_endpoint(ml, model_id)
+    prediction = predict(ml, info["EndpointUrl"], first_batch_record(), model=model_id)
+    assert isinstance(prediction["predictedValue"], float)
+    assert 17 <= prediction["predictedValue"] <= 98
+    assert "predictedLabel" not in prediction
+    assert prediction["details"]["PredictiveModelType"] == "REGRESSION"
+
+
+def test_a_multiclass_model_reports_its_f_score_as_a_string_and_scores_every_class(
+    other_model_types: dict[str, str], pipeline: Pipeline
+) -> None:
+    ml, model_id = pipeline.client, other_model_types["MULTICLASS"]
+    evaluation = ml.get_evaluation(EvaluationId="ev.marital")
+    f_score = evaluation["PerformanceMetrics"]["Properties"]["MulticlassAvgFScore"]
+    assert isinstance(f_score, str)
+    assert 0 < float(f_score) <= 1
+    info = wait_for_endpoint(ml, model_id)
+    prediction = predict(ml, info["EndpointUrl"], first_batch_record(), model=model_id)
+    scores = prediction["predictedScores"]
+    assert {"married", "single", "divorced"} <= set(scores)
+    assert prediction["predictedLabel"] == max(scores, key=scores.__getitem__)
+    assert sum(scores.values()) == pytest.approx(1, abs=1e-3)
+    assert prediction["details"]["PredictiveModelType"] == "MULTICLASS"
