@@ -845,7 +845,7 @@ def test_a_waiter_without_a_filter_waits_for_every_object_of_the_users(
     assert ml.get_data_source(DataSourceId="ds.other-users")["Status"] == "COMPLETED"
 
 
-def test_a_waiter_stops_on_a_failed_object_and_a_model_on_it_fails_with_the_cause(
+def test_a_waiter_stops_on_a_failed_object_and_what_was_made_on_it_fails_with_the_cause(
     pipeline: Pipeline, s3_client: Any
 ) -> None:
     ml = pipeline.client
@@ -875,6 +875,15 @@ def test_a_waiter_stops_on_a_failed_object_and_a_model_on_it_fails_with_the_caus
     ml.create_ml_model(
         MLModelId="ml.on-broken", MLModelType="BINARY", TrainingDataSourceId="ds.broken"
     )
+    ml.create_evaluation(
+        EvaluationId="ev.on-broken", MLModelId="ml.on-broken", EvaluationDataSourceId=EVAL_DS
+    )
+    ml.create_batch_prediction(
+        BatchPredictionId="bp.on-broken",
+        MLModelId=MODEL,
+        BatchPredictionDataSourceId="ds.broken",
+        OutputUri=f"s3://{pipeline.bucket}/out-broken/",
+    )
     with pytest.raises(WaiterError):
         ml.get_waiter("data_source_available").wait(
             FilterVariable="Name", EQ="banking broken", WaiterConfig=FAST_WAITER
@@ -887,6 +896,12 @@ def test_a_waiter_stops_on_a_failed_object_and_a_model_on_it_fails_with_the_caus
     model = ml.get_ml_model(MLModelId="ml.on-broken")
     assert model["Status"] == "FAILED"
     assert "ds.broken" in model["Message"]
+    evaluation = ml.get_evaluation(EvaluationId="ev.on-broken")
+    assert evaluation["Status"] == "FAILED"
+    assert "ml.on-broken" in evaluation["Message"] or "ds.broken" in evaluation["Message"]
+    batch = ml.get_batch_prediction(BatchPredictionId="bp.on-broken")
+    assert batch["Status"] == "FAILED"
+    assert "ds.broken" in batch["Message"]
 
 
 # --------------------------------------------------------------------------- SQL sources
@@ -1139,6 +1154,42 @@ def test_a_request_signed_twenty_minutes_ago_has_an_expired_signature(
     assert answer.status == 400, answer.text
     assert answer.body["__type"].split("#")[-1] == "InvalidSignatureException"
     assert answer.body["message"].startswith("Signature expired"), answer.body
+
+
+def test_a_request_signed_twenty_minutes_ahead_is_not_yet_current(
+    api_server: ApiServer, owner: ApiUser
+) -> None:
+    request = signed_request(
+        api_server.url,
+        "DescribeDataSources",
+        {"Limit": 1},
+        access_key_id=owner.access_key_id,
+        secret=owner.secret_access_key,
+        signed_at=utc_now() + timedelta(minutes=20),
+    )
+    answer = send(request)
+    assert answer.status == 400, answer.text
+    assert answer.body["__type"].split("#")[-1] == "InvalidSignatureException"
+    assert answer.body["message"].startswith("Signature not yet current"), answer.body
+
+
+def test_a_revoked_key_is_an_unrecognized_client(
+    ml_client: Callable[..., Any], owner: ApiUser, django_db_blocker: Any
+) -> None:
+    from django.contrib.auth import get_user_model
+
+    from console.api.keys import create_access_key, revoke_access_key
+
+    with django_db_blocker.unblock():
+        user = get_user_model().objects.get(username=owner.username)
+        key, secret = create_access_key(user, description="to revoke")
+    revocable = ml_client(owner, access_key_id=key.access_key_id, secret=secret)
+    assert "Results" in revocable.describe_data_sources(Limit=1)
+    with django_db_blocker.unblock():
+        revoke_access_key(user, key.access_key_id)
+    assert (
+        code_of(lambda: revocable.describe_data_sources(Limit=1)) == "UnrecognizedClientException"
+    )
 
 
 def test_a_tampered_body_is_an_invalid_signature(api_server: ApiServer, owner: ApiUser) -> None:
