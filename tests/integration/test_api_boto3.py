@@ -829,20 +829,45 @@ def test_describe_filters_on_the_iam_user(completed: Pipeline, owner: ApiUser) -
     assert all(result["CreatedByIamUser"] == arn for result in results)
 
 
-def test_a_waiter_without_a_filter_waits_for_every_object_of_the_users(
+def test_the_four_waiters_without_a_filter_wait_for_every_object_of_the_users(
     ml_client: Callable[..., Any], other: ApiUser, pipeline: Pipeline, api_server: ApiServer
 ) -> None:
-    ml = ml_client(other)
-    ml.create_data_source_from_s3(
-        DataSourceId="ds.other-users",
-        DataSourceName="banking of the other user",
-        DataSpec={
-            "DataLocationS3": f"s3://{pipeline.bucket}/data/banking-batch.csv",
-            "DataSchema": banking_schema("banking-batch.csv"),
-        },
+    ml = ml_client(other)  # this user has nothing else, so every object of theirs is these
+    data = f"s3://{pipeline.bucket}/data/banking-batch.csv"
+    for part, split in (("train", TRAIN_SPLIT), ("eval", EVAL_SPLIT)):
+        ml.create_data_source_from_s3(
+            DataSourceId=f"ds.other-users.{part}",
+            DataSourceName=f"banking of the other user, {part}",
+            DataSpec={
+                "DataLocationS3": data,
+                "DataSchema": schema_with_target("age"),
+                "DataRearrangement": split,
+            },
+        )
+    ml.create_ml_model(
+        MLModelId="ml.other-users",
+        MLModelType="REGRESSION",
+        TrainingDataSourceId="ds.other-users.train",
+    )
+    ml.create_evaluation(
+        EvaluationId="ev.other-users",
+        MLModelId="ml.other-users",
+        EvaluationDataSourceId="ds.other-users.eval",
+    )
+    ml.create_batch_prediction(
+        BatchPredictionId="bp.other-users",
+        MLModelId="ml.other-users",
+        BatchPredictionDataSourceId="ds.other-users.eval",
+        OutputUri=f"s3://{pipeline.bucket}/other-users/",
     )
     wait(ml, "data_source_available", api_server)
-    assert ml.get_data_source(DataSourceId="ds.other-users")["Status"] == "COMPLETED"
+    wait(ml, "ml_model_available", api_server)
+    wait(ml, "evaluation_available", api_server)
+    wait(ml, "batch_prediction_available", api_server)
+    assert ml.get_data_source(DataSourceId="ds.other-users.train")["Status"] == "COMPLETED"
+    assert ml.get_ml_model(MLModelId="ml.other-users")["Status"] == "COMPLETED"
+    assert ml.get_evaluation(EvaluationId="ev.other-users")["Status"] == "COMPLETED"
+    assert ml.get_batch_prediction(BatchPredictionId="bp.other-users")["Status"] == "COMPLETED"
 
 
 def test_a_waiter_stops_on_a_failed_object_and_what_was_made_on_it_fails_with_the_cause(
