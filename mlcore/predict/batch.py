@@ -69,6 +69,7 @@ from mlcore.predict.csvlines import (
     hidden_where,
     join_lines,
     text_field,
+    text_line,
 )
 from mlcore.predict.explain import FeatureOwners, feature_owners, top_contributions
 from mlcore.predict.numbers import format_aml_floats
@@ -210,11 +211,17 @@ def _explanation_columns() -> list[str]:
     ]
 
 
-def _data_columns(files: Sequence[DataFile], schema: Schema, fmt: CsvFormat) -> list[str]:
-    """The data's column names: from the header, or the schema's names without one."""
-    if fmt.has_header:
-        return CsvReader(files, fmt, chunk_bytes=1 << 16).columns
-    return schema.names
+def _reader(
+    files: Sequence[DataFile], fmt: CsvFormat, columns: list[str] | None, chunk_bytes: int
+) -> CsvReader:
+    """The reader of the data: its columns from the header, or `columns` without one."""
+    return CsvReader(
+        files,
+        fmt,
+        expected_columns=columns,
+        chunk_bytes=chunk_bytes,
+        categories_from_bytes=SMALL_REGION_BYTES,
+    )
 
 
 def _type_notes(plan: _Plan, schema: Schema) -> list[str]:
@@ -479,8 +486,7 @@ class _ResultFile:
         self._thread.start()
         self.records = 0
         self.invalid = 0
-        header_line = join_lines([text_field(np.array([name], dtype=object)) for name in header])
-        self.write(header_line.data)
+        self.write(text_line(header))
 
     def write(self, data: bytes) -> None:
         self._raise_error()
@@ -704,8 +710,11 @@ class _ReadAhead:
     previous progress call belong to blocks that yielded no chunk: they travel on their own.
     """
 
-    def __init__(self, reader: CsvReader) -> None:
+    def __init__(self, reader: CsvReader, inline: bool = False) -> None:
         self._reader = reader
+        # inline: no thread, the caller's iteration reads (data of one block cannot overlap)
+        self._inline = inline
+        self._pending: list[_Delivery] = []
         self._unreadable: list[InvalidRecord] = []
         self._of_earlier_blocks = 0  # how many of `_unreadable` came before the current block
         self._progress: tuple[int, int] | None = None
@@ -723,22 +732,47 @@ class _ReadAhead:
         self._of_earlier_blocks = len(self._unreadable)
         self._progress = (records, bytes_read)
 
+    def start(self) -> None:
+        """Start reading (the caller may prepare its output meanwhile); `close()` must follow."""
+        if not self._inline:
+            self._thread.start()
+
     def __iter__(self) -> Iterator[_Delivery]:
-        self._thread.start()
-        try:
-            while True:
-                kind, item = self._queue.get()
-                if kind == "error":
-                    raise item
-                yield item
-                if kind == "end":
-                    return
-        finally:
-            self._stop.set()
-            while self._thread.is_alive():  # unblock a reader waiting on a full queue
-                with contextlib.suppress(queue.Empty):
-                    self._queue.get(timeout=0.05)
+        if self._inline:
+            yield from self._read_inline()
+            return
+        while True:
+            kind, item = self._queue.get()
+            if kind == "error":
+                raise item
+            yield item
+            if kind == "end":
+                return
+
+    def close(self) -> None:
+        """Stop the reading thread (at the end, or when the caller gives up early)."""
+        self._stop.set()
+        while self._thread.is_alive():  # unblock a reader waiting on a full queue
+            with contextlib.suppress(queue.Empty):
+                self._queue.get(timeout=0.05)
+        if self._thread.ident is not None:
             self._thread.join()
+
+    def _read_inline(self) -> Iterator[_Delivery]:
+        """The deliveries in the same order as the thread's, read as the caller iterates."""
+        chunks = self._reader.chunks()
+        try:
+            for chunk in chunks:
+                yield from self._take_pending()
+                yield self._delivery(chunk)
+            yield from self._take_pending()
+            yield self._delivery(None)
+        finally:
+            chunks.close()
+
+    def _take_pending(self) -> Iterator[_Delivery]:
+        while self._pending:
+            yield self._pending.pop(0)
 
     def _produce(self) -> None:
         chunks = self._reader.chunks()
@@ -759,6 +793,9 @@ class _ReadAhead:
         return delivery
 
     def _put(self, kind: str, item: Any) -> bool:
+        if self._inline:  # only "records" deliveries come here inline
+            self._pending.append(item)
+            return True
         while not self._stop.is_set():
             try:
                 self._queue.put((kind, item), timeout=0.1)
@@ -798,23 +835,24 @@ def batch_predict(
         )
     if chunk_rows < 1:
         raise ValueError("chunk_rows must be positive")
-    data_columns = _data_columns(files, schema, fmt)
+    # with a header, the reader finds the columns (one look at the first record, not two)
+    reader = _reader(files, fmt, None, chunk_bytes) if fmt.has_header else None
+    data_columns = reader.columns if reader is not None else schema.names
     plan = _plan(model, data_columns, schema, pass_through, explain)
     if log is not None:
         _log_plan(log, model, plan, schema, files)
     run = _Run(model, files, plan, store, batch_prediction_id, on_invalid, log)
-    reader = CsvReader(
-        files,
-        fmt,
-        expected_columns=None if fmt.has_header else data_columns,
-        chunk_bytes=chunk_bytes,
-        float_columns=plan.float_columns,
-        category_columns=plan.category_columns,
-        categories_from_bytes=SMALL_REGION_BYTES,
-    )
-    deliveries = iter(_ReadAhead(reader))
+    if reader is None:
+        reader = _reader(files, fmt, data_columns, chunk_bytes)
+    reader.read_as(plan.float_columns, plan.category_columns)
+    # a single block cannot overlap with scoring: read it on this thread (no thread to start)
+    read_ahead = _ReadAhead(reader, inline=reader.total_bytes <= chunk_bytes)
     try:
-        for delivery in deliveries:
+        # the first result file is opened before the reading thread starts: opened once
+        # it runs, the thread holding the GIL (pandas) would keep this one waiting ~5 ms
+        run.result_for(files[0].name)
+        read_ahead.start()
+        for delivery in read_ahead:
             if progress is not None and delivery.progress is not None:
                 progress(*delivery.progress)
             if delivery.chunk is not None:
@@ -826,7 +864,7 @@ def batch_predict(
         run.abandon()
         raise
     finally:
-        deliveries.close()  # type: ignore[attr-defined]  # stops the reading thread
+        read_ahead.close()
     manifest_key = f"{MANIFEST_FOLDER}{batch_prediction_id}.manifest"
     _write_manifest(store, manifest_key, run.finished)
     if log is not None:

@@ -201,6 +201,16 @@ def _with_slow_rows(
     return Field([Piece(wide, lengths)])
 
 
+def text_line(values: Sequence[str]) -> bytes:
+    """One line of strings as CSV fields (the bytes `join_lines` of one-row `text_field`s
+    gives), without numpy: a header line.
+
+    >>> text_line(["tag", "a,b", 'x"y'])
+    b'tag,"a,b","x""y"\\n'
+    """
+    return ",".join(_quoted(text) for text in values).encode("utf-8") + b"\n"
+
+
 def _quoted(text: str) -> str:
     if any(char in text for char in ',"\r\n'):
         return '"' + text.replace('"', '""') + '"'
@@ -217,4 +227,5 @@ __all__ = [
     "hidden_where",
     "join_lines",
     "text_field",
+    "text_line",
 ]
