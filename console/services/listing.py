@@ -1,7 +1,8 @@
 """The dashboard's listing: every object of one user's, across the four types, filtered and paged.
 
-AML's console showed the last 1,000 objects of all types in one table; we union four small queries
-in Python (each capped at that limit) rather than a SQL UNION, because the tables differ in columns.
+AML's console showed the last 1,000 objects of all types in one table. The four tables differ in
+columns, so each type gives the same few columns (a type rank tells them apart) to one UNION ALL,
+which the database filters, sorts and pages (issue 10: it used to be sorted in Python).
 """
 
 from __future__ import annotations
@@ -11,7 +12,20 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import Q, QuerySet
+from django.db import connections
+from django.db.models import (
+    Case,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Collate, Lower, NullIf
 
 from console.models import AMLObject, BatchPrediction, DataSource, Evaluation, MLModel, Status
 from console.models.base import ACTIVE_STATUSES
@@ -49,19 +63,6 @@ _STATUS_ORDER = {status: i for i, status in enumerate(FILTER_STATUSES)}
 # in another tab or by a program must appear without Refresh.
 ACTIVE_POLL_SECONDS = 3
 IDLE_POLL_SECONDS = 5
-
-# Only what a row shows: a datasource's statistics can weigh megabytes and must never be loaded here.
-_ROW_FIELDS = (
-    "id",
-    "owner_id",
-    "entity_id",
-    "name",
-    "status",
-    "created_at",
-    "started_at",
-    "finished_at",
-    "progress",
-)
 
 
 @dataclass(frozen=True)
@@ -260,52 +261,218 @@ class Listing:
 
 
 def list_objects(owner: Any, query: ListingQuery) -> Listing:
-    """The owner's non-deleted objects matching the query, newest first unless asked otherwise."""
+    """The owner's non-deleted objects matching the query, newest first unless asked otherwise.
+
+    Filtered, sorted and paged in the database: a UNION ALL of the four types' rows, of which
+    only the page is read, so a page costs the same few queries however many objects there are.
+    """
     models = [OBJECT_TYPES[query.type_key]] if query.type_key else list(OBJECT_TYPES.values())
-    found: list[AMLObject] = []
-    for model in models:
-        found.extend(_matching(model, owner, query)[:LISTING_LIMIT])
-    # The listing is the newest 1,000 objects (as AML's), whatever order they are shown in.
-    found.sort(key=lambda o: (o.created_at, o.pk), reverse=True)
-    truncated = len(found) > LISTING_LIMIT
-    found = sort_objects(found[:LISTING_LIMIT], query.sort_key, descending=query.descending)
-    pages = max(1, math.ceil(len(found) / query.per_page))
+    counts = _counts(models, owner, query)
+    # AML listed each type's newest 1,000, then the newest 1,000 of those; "truncated" and the
+    # total keep that arithmetic (one type alone with 1,500 objects lists 1,000, not truncated).
+    capped = sum(min(n, LISTING_LIMIT) for n in counts.values())
+    total = min(capped, LISTING_LIMIT)
+    cutoff = _cutoff(models, owner, query) if sum(counts.values()) > LISTING_LIMIT else None
+    models = [m for m in models if counts.get(m)]
+    pages = max(1, math.ceil(total / query.per_page))
     page = min(query.page, pages)
     start = (page - 1) * query.per_page
-    rows = [ObjectRow(o, TYPE_KEY_OF[type(o)]) for o in found[start : start + query.per_page]]
-    return Listing(query, rows, total=len(found), page=page, pages=pages, truncated=truncated)
+    found = _page_objects(models, owner, query, cutoff, start, query.per_page) if total else []
+    rows = [ObjectRow(o, TYPE_KEY_OF[type(o)]) for o in found]
+    return Listing(
+        query, rows, total=total, page=page, pages=pages, truncated=capped > LISTING_LIMIT
+    )
+
+
+# A type's place in the old in-Python listing (datasources first): the last tie-break of every
+# sort, for objects of different types created in the same microsecond with the same pk.
+_TYPE_RANK: dict[type[AMLObject], int] = {model: i for i, model in enumerate(OBJECT_TYPES.values())}
+# The Type column sorts by its label, alphabetically.
+_LABEL_RANK: dict[type[AMLObject], int] = {
+    model: i for i, model in enumerate(sorted(OBJECT_TYPES.values(), key=lambda m: m.TYPE_LABEL))
+}
+# Where the listing is newest first: the order that picks the newest 1,000 and breaks every tie.
+_BY_AGE = ("-created_at", "-id", "type_rank")
+# Only what a row shows (a datasource's statistics can weigh megabytes and must never be loaded
+# here), in the order the UNION's branches must all share.
+_ROW_COLUMNS = ("id", "owner_id", "entity_id", "name", "status", "created_at", "finished_at")
+_ROW_EXTRA_COLUMNS = ("started_at", "progress")
+# Characters outside printable ASCII, where SQL's LOWER and Python's casefold() may disagree.
+_NOT_PLAIN_ASCII = r"[^ -~]"
+
+
+@dataclass(frozen=True)
+class _Cutoff:
+    """The 1,000th newest listed object: nothing that sorts after it by age is listed."""
+
+    created_at: Any
+    pk: int
+    type_rank: int
 
 
 def _matching(model: type[AMLObject], owner: Any, query: ListingQuery) -> QuerySet[Any]:
-    # A model's row also shows its real-time endpoint's status.
-    fields = (*_ROW_FIELDS, "endpoint_status") if model is MLModel else _ROW_FIELDS
-    qs = model.objects.filter(owner=owner).exclude(status=Status.DELETED).only(*fields)
+    qs = model.objects.filter(owner=owner).exclude(status=Status.DELETED)
     if query.status:
         qs = qs.filter(status=query.status)
     if query.q:
         qs = qs.filter(Q(name__icontains=query.q) | Q(entity_id__icontains=query.q))
-    return qs.order_by("-created_at")
+    return qs.order_by()
 
 
-def sort_objects(objs: list[AMLObject], key: str, *, descending: bool) -> list[AMLObject]:
-    """Sort by one column; ties keep the newest first, and a job not finished yet (no
-    completion time) comes last either way."""
-    by_age = sorted(objs, key=lambda o: (o.created_at, o.pk), reverse=True)
-    if key == "completed":
-        done = [o for o in by_age if o.finished_at is not None]
-        waiting = [o for o in by_age if o.finished_at is None]
-        done.sort(key=lambda o: o.finished_at - o.created_at, reverse=descending)  # type: ignore[operator]
-        return done + waiting
-    return sorted(by_age, key=_SORT_VALUES[key], reverse=descending)
+def _listed(
+    model: type[AMLObject], owner: Any, query: ListingQuery, cutoff: _Cutoff | None
+) -> QuerySet[Any]:
+    """The model's objects the listing shows: matching, and not older than the cutoff."""
+    qs = _matching(model, owner, query)
+    if cutoff is None:
+        return qs
+    newer = Q(created_at__gt=cutoff.created_at) | Q(created_at=cutoff.created_at, pk__gt=cutoff.pk)
+    if _TYPE_RANK[model] <= cutoff.type_rank:
+        newer |= Q(created_at=cutoff.created_at, pk=cutoff.pk)
+    return qs.filter(newer)
 
 
-_SORT_VALUES: dict[str, Any] = {
-    "name": lambda o: o.display_name.casefold(),
-    "type": lambda o: o.TYPE_LABEL,
-    "id": lambda o: o.entity_id,
-    "status": lambda o: _STATUS_ORDER.get(o.status, len(_STATUS_ORDER)),
-    "created": lambda o: (o.created_at, o.pk),
-}
+def _union(branches: list[QuerySet[Any]]) -> QuerySet[Any]:
+    first, *others = branches
+    return first.union(*others, all=True) if others else first
+
+
+def _counts(
+    models: list[type[AMLObject]], owner: Any, query: ListingQuery
+) -> dict[type[AMLObject], int]:
+    """Each type's number of matching objects, in one query."""
+    branches = [
+        _matching(model, owner, query)
+        .annotate(type_rank=Value(_TYPE_RANK[model]))
+        .values("type_rank")
+        .annotate(n=Count("pk"))
+        .values_list("type_rank", "n")
+        for model in models
+    ]
+    by_rank = dict(_union(branches))
+    return {model: by_rank.get(_TYPE_RANK[model], 0) for model in models}
+
+
+def _cutoff(models: list[type[AMLObject]], owner: Any, query: ListingQuery) -> _Cutoff:
+    branches = [
+        _matching(model, owner, query)
+        .annotate(type_rank=Value(_TYPE_RANK[model]))
+        .values_list("created_at", "id", "type_rank")
+        for model in models
+    ]
+    created_at, pk, type_rank = _union(branches).order_by(*_BY_AGE)[LISTING_LIMIT - 1]
+    return _Cutoff(created_at, pk, type_rank)
+
+
+def _page_objects(
+    models: list[type[AMLObject]],
+    owner: Any,
+    query: ListingQuery,
+    cutoff: _Cutoff | None,
+    start: int,
+    count: int,
+) -> list[AMLObject]:
+    if query.sort_key == "name" and _has_non_ascii_name(models, owner, query, cutoff):
+        return _page_sorted_by_casefolded_name(models, owner, query, cutoff, start, count)
+    branches = [_row_values(_listed(m, owner, query, cutoff), m) for m in models]
+    ordered = _union(branches).order_by(*_sql_order(query))
+    return [_object_of(values, ordered.db) for values in ordered[start : start + count]]
+
+
+def _row_values(qs: QuerySet[Any], model: type[AMLObject]) -> QuerySet[Any]:
+    """The row's columns and every sort key, the same columns in the same order for each type."""
+    vendor = connections[qs.db].vendor
+    # Code-point order, as Python compares strings: PostgreSQL's default collation would not.
+    binary = "C" if vendor == "postgresql" else "BINARY"
+    display_name = Coalesce(NullIf("name", Value("")), "entity_id")
+    duration = ExpressionWrapper(F("finished_at") - F("created_at"), output_field=DurationField())
+    endpoint = F("endpoint_status") if model is MLModel else Value("NONE")
+    return qs.values(
+        *_ROW_COLUMNS,
+        *_ROW_EXTRA_COLUMNS,
+        type_rank=Value(_TYPE_RANK[model]),
+        endpoint=endpoint,
+        name_key=Collate(Lower(display_name), binary),
+        label_key=Value(_LABEL_RANK[model]),
+        id_key=Collate("entity_id", binary),
+        status_key=_status_rank(),
+        waiting_key=Case(When(finished_at__isnull=True, then=Value(1)), default=Value(0)),
+        duration_key=duration,
+    )
+
+
+def _status_rank() -> Case:
+    """Lifecycle order, as in _STATUS_ORDER."""
+    whens = [When(status=status, then=Value(rank)) for status, rank in _STATUS_ORDER.items()]
+    return Case(*whens, default=Value(len(_STATUS_ORDER)), output_field=IntegerField())
+
+
+def _sql_order(query: ListingQuery) -> tuple[str, ...]:
+    """The column's order, then newest first for ties; unfinished jobs last either way."""
+    way = "-" if query.descending else ""
+    if query.sort_key == "created":
+        return (f"{way}created_at", f"{way}id", "type_rank")
+    if query.sort_key == "completed":
+        return ("waiting_key", f"{way}duration_key", *_BY_AGE)
+    column = {"name": "name_key", "type": "label_key", "id": "id_key", "status": "status_key"}
+    return (f"{way}{column[query.sort_key]}", *_BY_AGE)
+
+
+def _object_of(values: dict[str, Any], db: str) -> AMLObject:
+    """A model instance of the row's values; every other field stays deferred (never loaded)."""
+    model = list(OBJECT_TYPES.values())[values["type_rank"]]
+    loaded = {name: values[name] for name in (*_ROW_COLUMNS, *_ROW_EXTRA_COLUMNS)}
+    if model is MLModel:
+        loaded["endpoint_status"] = values["endpoint"]
+    # from_db() wants the values in the order of the model's fields.
+    names = [f.attname for f in model._meta.concrete_fields if f.attname in loaded]
+    return model.from_db(db, names, [loaded[name] for name in names])
+
+
+def _has_non_ascii_name(
+    models: list[type[AMLObject]], owner: Any, query: ListingQuery, cutoff: _Cutoff | None
+) -> bool:
+    branches = [
+        _listed(m, owner, query, cutoff)
+        .filter(Q(name__regex=_NOT_PLAIN_ASCII) | Q(entity_id__regex=_NOT_PLAIN_ASCII))
+        .values_list("id")
+        for m in models
+    ]
+    return _union(branches)[:1].exists()
+
+
+def _page_sorted_by_casefolded_name(
+    models: list[type[AMLObject]],
+    owner: Any,
+    query: ListingQuery,
+    cutoff: _Cutoff | None,
+    start: int,
+    count: int,
+) -> list[AMLObject]:
+    """The one sort SQL cannot do exactly: str.casefold() of names beyond ASCII ("Straße" is
+    "strasse"). Sorts the listed objects' names (at most 1,000 short rows) in Python, then
+    reads only the page's rows."""
+    branches = [
+        _listed(m, owner, query, cutoff)
+        .annotate(type_rank=Value(_TYPE_RANK[m]))
+        .values_list("name", "entity_id", "created_at", "id", "type_rank")
+        for m in models
+    ]
+    keys = sorted(_union(branches), key=lambda k: k[4])
+    keys.sort(key=lambda k: (k[2], k[3]), reverse=True)
+    keys.sort(key=lambda k: (k[0] or k[1]).casefold(), reverse=query.descending)
+    wanted = [(k[4], k[3]) for k in keys[start : start + count]]
+    by_model: dict[int, list[int]] = {}
+    for type_rank, pk in wanted:
+        by_model.setdefault(type_rank, []).append(pk)
+    all_models = list(OBJECT_TYPES.values())
+    rows = [
+        _row_values(all_models[rank].objects.filter(pk__in=pks).order_by(), all_models[rank])
+        for rank, pks in by_model.items()
+    ]
+    union = _union(rows)
+    found = {(v["type_rank"], v["id"]): _object_of(v, union.db) for v in union}
+    return [found[key] for key in wanted if key in found]
 
 
 def delete_objects(
