@@ -44,13 +44,6 @@ class Call:
 Handler = Callable[[Call], dict[str, Any]]
 HANDLERS: dict[str, Handler] = {}
 
-RESOURCE_TYPES: dict[str, type[AMLObject]] = {
-    "DataSource": DataSource,
-    "MLModel": MLModel,
-    "Evaluation": Evaluation,
-    "BatchPrediction": BatchPrediction,
-}
-
 
 def operation(name: str) -> Callable[[Handler], Handler]:
     def register(handler: Handler) -> Handler:
@@ -105,33 +98,6 @@ def create_data_source_from_redshift(call: Call) -> dict[str, Any]:
     return {"DataSourceId": ds.entity_id}
 
 
-@operation("GetDataSource")
-def get_data_source(call: Call) -> dict[str, Any]:
-    ds = datasources.get_data_source(call.owner, call.params["DataSourceId"])
-    return outputs.data_source_output(
-        ds, verbose=call.get("Verbose", False), base_url=call.base_url
-    )
-
-
-@operation("UpdateDataSource")
-def update_data_source(call: Call) -> dict[str, Any]:
-    ds = datasources.update_data_source(
-        call.owner, call.params["DataSourceId"], call.params["DataSourceName"]
-    )
-    return {"DataSourceId": ds.entity_id}
-
-
-@operation("DeleteDataSource")
-def delete_data_source(call: Call) -> dict[str, Any]:
-    ds = datasources.delete_data_source(call.owner, call.params["DataSourceId"])
-    return {"DataSourceId": ds.entity_id}
-
-
-@operation("DescribeDataSources")
-def describe_data_sources(call: Call) -> dict[str, Any]:
-    return describe.describe(DataSource, call.owner, call.params, base_url=call.base_url)
-
-
 # ------------------------------------------------------------------------------ ML models
 
 
@@ -150,12 +116,6 @@ def create_ml_model(call: Call) -> dict[str, Any]:
     return {"MLModelId": ml.entity_id}
 
 
-@operation("GetMLModel")
-def get_ml_model(call: Call) -> dict[str, Any]:
-    ml = ml_models.get_ml_model(call.owner, call.params["MLModelId"])
-    return outputs.ml_model_output(ml, verbose=call.get("Verbose", False), base_url=call.base_url)
-
-
 @operation("UpdateMLModel")
 def update_ml_model(call: Call) -> dict[str, Any]:
     ml = ml_models.update_ml_model(
@@ -165,17 +125,6 @@ def update_ml_model(call: Call) -> dict[str, Any]:
         score_threshold=call.get("ScoreThreshold"),
     )
     return {"MLModelId": ml.entity_id}
-
-
-@operation("DeleteMLModel")
-def delete_ml_model(call: Call) -> dict[str, Any]:
-    ml = ml_models.delete_ml_model(call.owner, call.params["MLModelId"])
-    return {"MLModelId": ml.entity_id}
-
-
-@operation("DescribeMLModels")
-def describe_ml_models(call: Call) -> dict[str, Any]:
-    return describe.describe(MLModel, call.owner, call.params, base_url=call.base_url)
 
 
 # ------------------------------------------------------------------------------ Evaluations
@@ -191,31 +140,6 @@ def create_evaluation(call: Call) -> dict[str, Any]:
         evaluation_name=call.get("EvaluationName", ""),
     )
     return {"EvaluationId": ev.entity_id}
-
-
-@operation("GetEvaluation")
-def get_evaluation(call: Call) -> dict[str, Any]:
-    ev = evaluations.get_evaluation(call.owner, call.params["EvaluationId"])
-    return outputs.evaluation_output(ev, base_url=call.base_url)
-
-
-@operation("UpdateEvaluation")
-def update_evaluation(call: Call) -> dict[str, Any]:
-    ev = evaluations.update_evaluation(
-        call.owner, call.params["EvaluationId"], call.params["EvaluationName"]
-    )
-    return {"EvaluationId": ev.entity_id}
-
-
-@operation("DeleteEvaluation")
-def delete_evaluation(call: Call) -> dict[str, Any]:
-    ev = evaluations.delete_evaluation(call.owner, call.params["EvaluationId"])
-    return {"EvaluationId": ev.entity_id}
-
-
-@operation("DescribeEvaluations")
-def describe_evaluations(call: Call) -> dict[str, Any]:
-    return describe.describe(Evaluation, call.owner, call.params, base_url=call.base_url)
 
 
 # ------------------------------------------------------------------------------ Batch predictions
@@ -234,29 +158,95 @@ def create_batch_prediction(call: Call) -> dict[str, Any]:
     return {"BatchPredictionId": bp.entity_id}
 
 
-@operation("GetBatchPrediction")
-def get_batch_prediction(call: Call) -> dict[str, Any]:
-    bp = batch_predictions.get_batch_prediction(call.owner, call.params["BatchPredictionId"])
-    return outputs.batch_prediction_output(bp, base_url=call.base_url)
+# ------------------------------------------------------------------------------ Get, Update, Delete, Describe
 
 
-@operation("UpdateBatchPrediction")
-def update_batch_prediction(call: Call) -> dict[str, Any]:
-    bp = batch_predictions.update_batch_prediction(
-        call.owner, call.params["BatchPredictionId"], call.params["BatchPredictionName"]
-    )
-    return {"BatchPredictionId": bp.entity_id}
+@dataclass(frozen=True)
+class Resource:
+    """What the four object types' Get*, Update*, Delete* and Describe* differ by."""
+
+    name: str  # as in the operations' names: "DataSource" (GetDataSource, DescribeDataSources)
+    model: type[AMLObject]
+    get: Callable[[Any, str], Any]
+    delete: Callable[[Any, str], Any]
+    rename: Callable[[Any, str, str], Any] | None  # None: UpdateMLModel has its own handler
+    output: Callable[..., dict[str, Any]]
+    verbose: bool  # whether Get* takes Verbose
+
+    @property
+    def id_member(self) -> str:
+        return f"{self.name}Id"
 
 
-@operation("DeleteBatchPrediction")
-def delete_batch_prediction(call: Call) -> dict[str, Any]:
-    bp = batch_predictions.delete_batch_prediction(call.owner, call.params["BatchPredictionId"])
-    return {"BatchPredictionId": bp.entity_id}
+RESOURCES = (
+    Resource(
+        "DataSource",
+        DataSource,
+        datasources.get_data_source,
+        datasources.delete_data_source,
+        datasources.update_data_source,
+        outputs.data_source_output,
+        verbose=True,
+    ),
+    Resource(
+        "MLModel",
+        MLModel,
+        ml_models.get_ml_model,
+        ml_models.delete_ml_model,
+        None,
+        outputs.ml_model_output,
+        verbose=True,
+    ),
+    Resource(
+        "Evaluation",
+        Evaluation,
+        evaluations.get_evaluation,
+        evaluations.delete_evaluation,
+        evaluations.update_evaluation,
+        outputs.evaluation_output,
+        verbose=False,
+    ),
+    Resource(
+        "BatchPrediction",
+        BatchPrediction,
+        batch_predictions.get_batch_prediction,
+        batch_predictions.delete_batch_prediction,
+        batch_predictions.update_batch_prediction,
+        outputs.batch_prediction_output,
+        verbose=False,
+    ),
+)
 
 
-@operation("DescribeBatchPredictions")
-def describe_batch_predictions(call: Call) -> dict[str, Any]:
-    return describe.describe(BatchPrediction, call.owner, call.params, base_url=call.base_url)
+def _register_reads_and_changes(resource: Resource) -> None:
+    def get(call: Call) -> dict[str, Any]:
+        obj = resource.get(call.owner, call.params[resource.id_member])
+        extra = {"verbose": call.get("Verbose", False)} if resource.verbose else {}
+        return resource.output(obj, base_url=call.base_url, **extra)
+
+    def delete(call: Call) -> dict[str, Any]:
+        obj = resource.delete(call.owner, call.params[resource.id_member])
+        return {resource.id_member: obj.entity_id}
+
+    def describe_all(call: Call) -> dict[str, Any]:
+        return describe.describe(resource.model, call.owner, call.params, base_url=call.base_url)
+
+    HANDLERS[f"Get{resource.name}"] = get
+    HANDLERS[f"Delete{resource.name}"] = delete
+    HANDLERS[f"Describe{resource.name}s"] = describe_all
+    if resource.rename is not None:
+        rename = resource.rename
+
+        def update(call: Call) -> dict[str, Any]:
+            name = call.params[f"{resource.name}Name"]
+            obj = rename(call.owner, call.params[resource.id_member], name)
+            return {resource.id_member: obj.entity_id}
+
+        HANDLERS[f"Update{resource.name}"] = update
+
+
+for _resource in RESOURCES:
+    _register_reads_and_changes(_resource)
 
 
 # ------------------------------------------------------------------------------ Tags
@@ -291,7 +281,8 @@ def describe_tags(call: Call) -> dict[str, Any]:
 
 
 def _resource(call: Call) -> tuple[type[AMLObject], str]:
-    return RESOURCE_TYPES[call.params["ResourceType"]], call.params["ResourceId"]
+    by_name = {resource.name: resource.model for resource in RESOURCES}
+    return by_name[call.params["ResourceType"]], call.params["ResourceId"]
 
 
 def _resource_output(call: Call) -> dict[str, Any]:

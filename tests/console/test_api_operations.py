@@ -389,3 +389,11 @@ def test_a_model_trains_on_a_datasource_made_without_statistics(
     got = aml.get_ml_model(MLModelId="on-no-stats", Verbose=True)
     assert got["Status"] == "COMPLETED", got.get("Message")
     assert "ComputeStatistics" in aml.get_data_source(DataSourceId="no-stats")
+
+
+def test_every_operation_of_the_service_model_has_a_handler() -> None:
+    from console.api.operations import HANDLERS
+    from console.api.shapes import service_model
+
+    assert set(HANDLERS) == set(service_model().operation_names)
+    assert len(HANDLERS) == 28

@@ -39,7 +39,8 @@ SHARED_DATA_ROOT = ROOT.parent / "shared" / "data"
 API_TARGET_PREFIX = "AmazonML_20141212."
 REGION = "us-east-1"
 # boto3's waiters poll every 30 s by default; the tests poll every second, for up to two minutes.
-FAST_WAITER = {"Delay": 1, "MaxAttempts": 120}
+# polls every second; a busy shared machine can take minutes, so the patience is generous
+FAST_WAITER = {"Delay": 1, "MaxAttempts": 600}
 _usernames = itertools.count(1)
 # The SQL connections the server is configured with (AML_SQL_CONNECTIONS), on one SQLite file:
 # RDS's `<instance identifier>/<database name>` and Redshift's `<cluster identifier>`.
