@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db import connections
+from django.db import connections, router
 from django.db.models import (
     Case,
     Count,
@@ -263,47 +263,65 @@ class Listing:
 def list_objects(owner: Any, query: ListingQuery) -> Listing:
     """The owner's non-deleted objects matching the query, newest first unless asked otherwise.
 
-    Filtered, sorted and paged in the database: a UNION ALL of the four types' rows, of which
-    only the page is read, so a page costs the same few queries however many objects there are.
+    Filtered, sorted and paged in the database: a UNION ALL of the four types' rows, read newest
+    first down an (owner, creation time) index, so a page costs the same few queries and reads
+    at most the newest 1,000 rows' keys and its own rows, however many objects there are.
     """
     models = [OBJECT_TYPES[query.type_key]] if query.type_key else list(OBJECT_TYPES.values())
-    counts = _counts(models, owner, query)
-    # AML listed each type's newest 1,000, then the newest 1,000 of those; "truncated" and the
-    # total keep that arithmetic (one type alone with 1,500 objects lists 1,000, not truncated).
-    capped = sum(min(n, LISTING_LIMIT) for n in counts.values())
-    total = min(capped, LISTING_LIMIT)
-    cutoff = _cutoff(models, owner, query) if sum(counts.values()) > LISTING_LIMIT else None
-    models = [m for m in models if counts.get(m)]
+    # The 1,000th and 1,001st newest: the oldest listed object, and whether there are more.
+    around_limit = list(
+        _union([_keys(m, _matching(m, owner, query)) for m in models]).order_by(*_BY_AGE)[
+            LISTING_LIMIT - 1 : LISTING_LIMIT + 1
+        ]
+    )
+    if around_limit:
+        cutoff: _Cutoff | None = _Cutoff(*around_limit[0])
+        total = LISTING_LIMIT
+    else:
+        cutoff, total = None, _count(models, owner, query)
     pages = max(1, math.ceil(total / query.per_page))
     page = min(query.page, pages)
     start = (page - 1) * query.per_page
-    found = _page_objects(models, owner, query, cutoff, start, query.per_page) if total else []
-    rows = [ObjectRow(o, TYPE_KEY_OF[type(o)]) for o in found]
+    wanted = _page_keys(models, owner, query, cutoff, start, query.per_page) if total else []
+    rows = [ObjectRow(o, TYPE_KEY_OF[type(o)]) for o in _objects(wanted)]
     return Listing(
-        query, rows, total=total, page=page, pages=pages, truncated=capped > LISTING_LIMIT
+        query, rows, total=total, page=page, pages=pages, truncated=len(around_limit) > 1
     )
 
 
 # A type's place in the old in-Python listing (datasources first): the last tie-break of every
 # sort, for objects of different types created in the same microsecond with the same pk.
 _TYPE_RANK: dict[type[AMLObject], int] = {model: i for i, model in enumerate(OBJECT_TYPES.values())}
+_TYPE_OF_RANK: dict[int, type[AMLObject]] = {i: model for model, i in _TYPE_RANK.items()}
 # The Type column sorts by its label, alphabetically.
 _LABEL_RANK: dict[type[AMLObject], int] = {
     model: i for i, model in enumerate(sorted(OBJECT_TYPES.values(), key=lambda m: m.TYPE_LABEL))
 }
-# Where the listing is newest first: the order that picks the newest 1,000 and breaks every tie.
+# Newest first: the order that picks the newest 1,000 and breaks every other sort's ties.
 _BY_AGE = ("-created_at", "-id", "type_rank")
+_KEY_COLUMNS = ("created_at", "id", "type_rank")
 # Only what a row shows (a datasource's statistics can weigh megabytes and must never be loaded
 # here), in the order the UNION's branches must all share.
-_ROW_COLUMNS = ("id", "owner_id", "entity_id", "name", "status", "created_at", "finished_at")
-_ROW_EXTRA_COLUMNS = ("started_at", "progress")
+_ROW_COLUMNS = (
+    "id",
+    "owner_id",
+    "entity_id",
+    "name",
+    "status",
+    "created_at",
+    "started_at",
+    "finished_at",
+    "progress",
+)
 # Characters outside printable ASCII, where SQL's LOWER and Python's casefold() may disagree.
 _NOT_PLAIN_ASCII = r"[^ -~]"
+
+_PageKey = tuple[int, int]  # (type rank, pk)
 
 
 @dataclass(frozen=True)
 class _Cutoff:
-    """The 1,000th newest listed object: nothing that sorts after it by age is listed."""
+    """The 1,000th newest matching object: nothing that sorts after it by age is listed."""
 
     created_at: Any
     pk: int
@@ -337,68 +355,66 @@ def _union(branches: list[QuerySet[Any]]) -> QuerySet[Any]:
     return first.union(*others, all=True) if others else first
 
 
-def _counts(
-    models: list[type[AMLObject]], owner: Any, query: ListingQuery
-) -> dict[type[AMLObject], int]:
-    """Each type's number of matching objects, in one query."""
+def _keys(model: type[AMLObject], qs: QuerySet[Any], **sort_columns: Any) -> QuerySet[Any]:
+    """Creation time, pk and type rank of each object, then the sort columns asked for."""
+    return qs.annotate(type_rank=Value(_TYPE_RANK[model]), **sort_columns).values_list(
+        *_KEY_COLUMNS, *sort_columns
+    )
+
+
+def _count(models: list[type[AMLObject]], owner: Any, query: ListingQuery) -> int:
+    """How many objects match, when fewer than the limit (one query for every type)."""
     branches = [
         _matching(model, owner, query)
         .annotate(type_rank=Value(_TYPE_RANK[model]))
         .values("type_rank")
         .annotate(n=Count("pk"))
-        .values_list("type_rank", "n")
+        .values_list("n", flat=True)
         for model in models
     ]
-    by_rank = dict(_union(branches))
-    return {model: by_rank.get(_TYPE_RANK[model], 0) for model in models}
+    return sum(_union(branches))
 
 
-def _cutoff(models: list[type[AMLObject]], owner: Any, query: ListingQuery) -> _Cutoff:
-    branches = [
-        _matching(model, owner, query)
-        .annotate(type_rank=Value(_TYPE_RANK[model]))
-        .values_list("created_at", "id", "type_rank")
-        for model in models
-    ]
-    created_at, pk, type_rank = _union(branches).order_by(*_BY_AGE)[LISTING_LIMIT - 1]
-    return _Cutoff(created_at, pk, type_rank)
-
-
-def _page_objects(
+def _page_keys(
     models: list[type[AMLObject]],
     owner: Any,
     query: ListingQuery,
     cutoff: _Cutoff | None,
     start: int,
     count: int,
-) -> list[AMLObject]:
+) -> list[_PageKey]:
+    """The page's objects, in order: sorted by the database but for names beyond ASCII."""
     if query.sort_key == "name" and _has_non_ascii_name(models, owner, query, cutoff):
-        return _page_sorted_by_casefolded_name(models, owner, query, cutoff, start, count)
-    branches = [_row_values(_listed(m, owner, query, cutoff), m) for m in models]
+        return _page_keys_by_casefolded_name(models, owner, query, cutoff, start, count)
+    branches = [
+        _keys(m, _listed(m, owner, query, cutoff), **_sort_columns(m, query.sort_key))
+        for m in models
+    ]
     ordered = _union(branches).order_by(*_sql_order(query))
-    return [_object_of(values, ordered.db) for values in ordered[start : start + count]]
+    return [(values[2], values[1]) for values in ordered[start : start + count]]
 
 
-def _row_values(qs: QuerySet[Any], model: type[AMLObject]) -> QuerySet[Any]:
-    """The row's columns and every sort key, the same columns in the same order for each type."""
-    vendor = connections[qs.db].vendor
+def _sort_columns(model: type[AMLObject], sort_key: str) -> dict[str, Any]:
+    """The columns the sort orders by, the same for every type (creation time is a key)."""
     # Code-point order, as Python compares strings: PostgreSQL's default collation would not.
+    vendor = connections[router.db_for_read(model)].vendor
     binary = "C" if vendor == "postgresql" else "BINARY"
-    display_name = Coalesce(NullIf("name", Value("")), "entity_id")
-    duration = ExpressionWrapper(F("finished_at") - F("created_at"), output_field=DurationField())
-    endpoint = F("endpoint_status") if model is MLModel else Value("NONE")
-    return qs.values(
-        *_ROW_COLUMNS,
-        *_ROW_EXTRA_COLUMNS,
-        type_rank=Value(_TYPE_RANK[model]),
-        endpoint=endpoint,
-        name_key=Collate(Lower(display_name), binary),
-        label_key=Value(_LABEL_RANK[model]),
-        id_key=Collate("entity_id", binary),
-        status_key=_status_rank(),
-        waiting_key=Case(When(finished_at__isnull=True, then=Value(1)), default=Value(0)),
-        duration_key=duration,
-    )
+    if sort_key == "name":
+        display_name = Coalesce(NullIf("name", Value("")), "entity_id")
+        return {"name_key": Collate(Lower(display_name), binary)}
+    if sort_key == "type":
+        return {"label_key": Value(_LABEL_RANK[model])}
+    if sort_key == "id":
+        return {"id_key": Collate("entity_id", binary)}
+    if sort_key == "status":
+        return {"status_key": _status_rank()}
+    if sort_key == "completed":
+        duration = F("finished_at") - F("created_at")
+        return {
+            "waiting_key": Case(When(finished_at__isnull=True, then=Value(1)), default=Value(0)),
+            "duration_key": ExpressionWrapper(duration, output_field=DurationField()),
+        }
+    return {}
 
 
 def _status_rank() -> Case:
@@ -418,10 +434,33 @@ def _sql_order(query: ListingQuery) -> tuple[str, ...]:
     return (f"{way}{column[query.sort_key]}", *_BY_AGE)
 
 
+def _objects(wanted: list[_PageKey]) -> list[AMLObject]:
+    """The page's objects, in its order, with only the columns a row shows (one query)."""
+    if not wanted:
+        return []
+    pks: dict[int, list[int]] = {}
+    for type_rank, pk in wanted:
+        pks.setdefault(type_rank, []).append(pk)
+    branches = [_row_values(_TYPE_OF_RANK[rank], pk_list) for rank, pk_list in pks.items()]
+    union = _union(branches)
+    found = {(v["type_rank"], v["id"]): _object_of(v, union.db) for v in union}
+    # An object deleted since its key was read is simply not shown.
+    return [found[key] for key in wanted if key in found]
+
+
+def _row_values(model: type[AMLObject], pks: list[int]) -> QuerySet[Any]:
+    endpoint = F("endpoint_status") if model is MLModel else Value("NONE")
+    return (
+        model.objects.filter(pk__in=pks)
+        .order_by()
+        .values(*_ROW_COLUMNS, type_rank=Value(_TYPE_RANK[model]), endpoint=endpoint)
+    )
+
+
 def _object_of(values: dict[str, Any], db: str) -> AMLObject:
     """A model instance of the row's values; every other field stays deferred (never loaded)."""
-    model = list(OBJECT_TYPES.values())[values["type_rank"]]
-    loaded = {name: values[name] for name in (*_ROW_COLUMNS, *_ROW_EXTRA_COLUMNS)}
+    model = _TYPE_OF_RANK[values["type_rank"]]
+    loaded = {name: values[name] for name in _ROW_COLUMNS}
     if model is MLModel:
         loaded["endpoint_status"] = values["endpoint"]
     # from_db() wants the values in the order of the model's fields.
@@ -441,17 +480,16 @@ def _has_non_ascii_name(
     return _union(branches)[:1].exists()
 
 
-def _page_sorted_by_casefolded_name(
+def _page_keys_by_casefolded_name(
     models: list[type[AMLObject]],
     owner: Any,
     query: ListingQuery,
     cutoff: _Cutoff | None,
     start: int,
     count: int,
-) -> list[AMLObject]:
+) -> list[_PageKey]:
     """The one sort SQL cannot do exactly: str.casefold() of names beyond ASCII ("Straße" is
-    "strasse"). Sorts the listed objects' names (at most 1,000 short rows) in Python, then
-    reads only the page's rows."""
+    "strasse"). Sorts the listed objects' names (at most 1,000 short rows) in Python."""
     branches = [
         _listed(m, owner, query, cutoff)
         .annotate(type_rank=Value(_TYPE_RANK[m]))
@@ -461,18 +499,7 @@ def _page_sorted_by_casefolded_name(
     keys = sorted(_union(branches), key=lambda k: k[4])
     keys.sort(key=lambda k: (k[2], k[3]), reverse=True)
     keys.sort(key=lambda k: (k[0] or k[1]).casefold(), reverse=query.descending)
-    wanted = [(k[4], k[3]) for k in keys[start : start + count]]
-    by_model: dict[int, list[int]] = {}
-    for type_rank, pk in wanted:
-        by_model.setdefault(type_rank, []).append(pk)
-    all_models = list(OBJECT_TYPES.values())
-    rows = [
-        _row_values(all_models[rank].objects.filter(pk__in=pks).order_by(), all_models[rank])
-        for rank, pks in by_model.items()
-    ]
-    union = _union(rows)
-    found = {(v["type_rank"], v["id"]): _object_of(v, union.db) for v in union}
-    return [found[key] for key in wanted if key in found]
+    return [(k[4], k[3]) for k in keys[start : start + count]]
 
 
 def delete_objects(
