@@ -70,6 +70,11 @@ class AMLObject(models.Model):
     class Meta:
         abstract = True
         ordering = ["-created_at"]
+        indexes = [
+            # The dashboard reads one owner's objects newest first and stops after 1,000; by
+            # the owner alone, SQLite read and sorted every one of them (issue 10).
+            models.Index(fields=["owner", "created_at"], name="%(class)s_owner_newest"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.entity_id} ({self.name})" if self.name else self.entity_id
