@@ -6,7 +6,8 @@ least 50 % of read_csv's rows per second, with peak memory flat whatever the fil
 
 Each measurement runs in a fresh Python process (peaks do not leak between runs):
 
-* `wall` and rows/s: the best of `--repeat` runs (one run for the big file);
+* `wall` and rows/s: the best of `--repeat` runs (one run for the big file), the contenders
+  taking turns;
 * `CPU`: user + system seconds of that process (all its threads): on shared, loaded cores it
   says what the work costs when the wall clock says how long others made it wait;
 * `peak RSS`: `ru_maxrss` (interpreter and libraries included); `imports` is that baseline.
@@ -126,11 +127,16 @@ def measure(mode: str, path: Path) -> dict[str, Any]:
 
 
 def benchmark(path: Path, modes: tuple[str, ...], repeat: int) -> dict[str, dict[str, Any]]:
+    """Best of `repeat` runs per mode; the modes take turns, so that a busy spell of the shared
+    machine does not fall on one contender only."""
+    runs: dict[str, list[dict[str, Any]]] = {mode: [] for mode in modes}
+    for _ in range(repeat):
+        for mode in modes:
+            runs[mode].append(measure(mode, path))
     results: dict[str, dict[str, Any]] = {}
     for mode in modes:
-        runs = [measure(mode, path) for _ in range(repeat)]
-        best = min(runs, key=lambda r: r["seconds"])
-        best["max_rss"] = max(r["max_rss"] for r in runs)
+        best = min(runs[mode], key=lambda r: r["seconds"])
+        best["max_rss"] = max(r["max_rss"] for r in runs[mode])
         results[mode] = best
         print(f"  {path.name} {mode}: {best}", file=sys.stderr)
     return results
@@ -176,6 +182,11 @@ def generate_big_csv(target_gb: float, path: Path = BIG, seed: int = 0) -> None:
             turn += 1
 
 
+def _seconds(value: float) -> str:
+    """Seconds with three significant digits at least (a 4,119-row run takes milliseconds)."""
+    return f"{value:.2f}" if value >= 10 else f"{value:.3g}" if value >= 0.001 else f"{value:.4f}"
+
+
 def markdown(title: str, results: dict[str, dict[str, Any]], reference: str) -> str:
     base = results[reference]
     lines = [
@@ -190,10 +201,27 @@ def markdown(title: str, results: dict[str, dict[str, Any]], reference: str) -> 
         versus = f"{rate / base_rate:.0%}" if r["rows"] else ""
         rate_text = f"{rate:,.0f}" if r["rows"] else ""
         lines.append(
-            f"| {mode} | {r['rows']:,} | {r['seconds']:.2f} | {rate_text} | {versus} | "
-            f"{r['cpu']:.2f} | {r['max_rss'] / MB:.0f} | {r['load']:.1f} |"
+            f"| {mode} | {r['rows']:,} | {_seconds(r['seconds'])} | {rate_text} | {versus} | "
+            f"{_seconds(r['cpu'])} | {r['max_rss'] / MB:.0f} | {r['load']:.1f} |"
         )
     return "\n".join(lines)
+
+
+def commit() -> str:
+    """The checked-out commit (and whether the tree has changes), for the tables' titles."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "mlcore", "benchmarks"],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+        ).stdout.strip()
+    except OSError:
+        return "unknown commit"
+    return f"commit {head}{' + changes' if dirty else ''}" if head else "unknown commit"
 
 
 def main() -> None:
@@ -218,16 +246,19 @@ def main() -> None:
         return
     if not MODEL.exists():
         in_subprocess("--train")
+    at = commit()
     sections = [
         markdown(
-            f"banking-batch.csv ({BATCH.stat().st_size / MB:.2f} MB)",
+            f"banking-batch.csv ({BATCH.stat().st_size / MB:.2f} MB), best of {args.repeat}, {at}",
             benchmark(BATCH, MODES, args.repeat),
             "read_csv",
         )
     ]
     if args.big_gb:
         in_subprocess("--generate", str(args.big_gb))  # the driver stays small (RSS is inherited)
-        title = f"generated banking-batch lookalike ({BIG.stat().st_size / GB:.2f} GiB)"
+        title = (
+            f"generated banking-batch lookalike ({BIG.stat().st_size / GB:.2f} GiB), one run, {at}"
+        )
         sections.append(markdown(title, benchmark(BIG, BIG_MODES, 1), "read_csv chunks"))
     shutil.rmtree(OUT, ignore_errors=True)
     print("\n\n".join(sections))

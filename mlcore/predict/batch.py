@@ -472,25 +472,33 @@ class _ResultFile:
     Compressing and writing happen on a thread of their own (zlib and file writes release the
     GIL), overlapping the next chunk's parsing and scoring; the queue between them holds at
     most `QUEUED_WRITES` pieces, so memory stays bounded. A write error is raised on the next
-    `write` or on `close`.
+    `write` or on `close`. Unthreaded (`threaded=False`: a job of one block, where nothing
+    would overlap), the caller compresses and writes; the bytes are the same.
     """
 
-    def __init__(self, store: OutputStore, key: str, header: list[str]) -> None:
+    def __init__(
+        self, store: OutputStore, key: str, header: list[str], threaded: bool = True
+    ) -> None:
         self.location = store.location(key)
         self.stream: BinaryIO = store.open_write(key)
         # wbits 31: a gzip member (header and CRC), mtime 0, so equal inputs give equal files
         self._compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)
         self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=QUEUED_WRITES)
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._drain, name="batch-gzip", daemon=True)
-        self._thread.start()
+        self._thread: threading.Thread | None = None
+        if threaded:
+            self._thread = threading.Thread(target=self._drain, name="batch-gzip", daemon=True)
+            self._thread.start()
         self.records = 0
         self.invalid = 0
         self.write(text_line(header))
 
     def write(self, data: bytes) -> None:
         self._raise_error()
-        self._queue.put(data)
+        if self._thread is None:
+            self._compress(data)
+        else:
+            self._queue.put(data)
 
     def _drain(self) -> None:
         while True:
@@ -500,11 +508,14 @@ class _ResultFile:
             if self._error is not None:
                 continue  # keep taking pieces so the producer never blocks on a full queue
             try:
-                compressed = self._compressor.compress(data)
-                if compressed:
-                    self._write_out(compressed)
+                self._compress(data)
             except BaseException as err:  # handed to the producer's thread
                 self._error = err
+
+    def _compress(self, data: bytes) -> None:
+        compressed = self._compressor.compress(data)
+        if compressed:
+            self._write_out(compressed)
 
     def _write_out(self, data: bytes) -> None:
         try:
@@ -517,8 +528,9 @@ class _ResultFile:
             raise self._error
 
     def _stop(self) -> None:
-        self._queue.put(None)
-        self._thread.join()
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
 
     def close(self) -> None:
         self._stop()
@@ -579,6 +591,7 @@ class _Run:
         self.on_invalid = on_invalid
         self.log = log
         self.current: _ResultFile | None = None
+        self.threaded_output = True  # compress on a thread of each result's own
         self.position = -1  # index of the file being written
         self.finished: dict[str, str] = {}
         self.total_records = 0
@@ -596,7 +609,9 @@ class _Run:
         while self.position < index:
             self._finish_current()
             self.position += 1
-            self.current = _ResultFile(self.store, self.keys[self.position], self.plan.header)
+            self.current = _ResultFile(
+                self.store, self.keys[self.position], self.plan.header, self.threaded_output
+            )
         assert self.current is not None
         return self.current
 
@@ -677,7 +692,9 @@ class _Run:
         while self.position < len(self.files) - 1:
             self._finish_current()
             self.position += 1
-            self.current = _ResultFile(self.store, self.keys[self.position], self.plan.header)
+            self.current = _ResultFile(
+                self.store, self.keys[self.position], self.plan.header, self.threaded_output
+            )
         self._finish_current()
 
     def abandon(self) -> None:
@@ -845,8 +862,10 @@ def batch_predict(
     if reader is None:
         reader = _reader(files, fmt, data_columns, chunk_bytes)
     reader.read_as(plan.float_columns, plan.category_columns)
-    # a single block cannot overlap with scoring: read it on this thread (no thread to start)
-    read_ahead = _ReadAhead(reader, inline=reader.total_bytes <= chunk_bytes)
+    # a single block cannot overlap with scoring: read and compress it on this thread
+    inline = reader.total_bytes <= chunk_bytes
+    read_ahead = _ReadAhead(reader, inline=inline)
+    run.threaded_output = not inline
     try:
         # the first result file is opened before the reading thread starts: opened once
         # it runs, the thread holding the GIL (pandas) would keep this one waiting ~5 ms
