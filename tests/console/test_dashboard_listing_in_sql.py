@@ -235,3 +235,16 @@ def test_a_page_reads_only_its_own_rows_and_never_their_big_fields(owner: Any) -
     found = list_objects(owner, ListingQuery(per_page=10, page=3))
     assert len(found.rows) == 10
     assert all({"log", "tags"} <= r.obj.get_deferred_fields() for r in found.rows)
+
+
+def test_the_only_the_newest_note_shows_even_when_one_type_alone_has_more(
+    owner: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(listing, "LISTING_LIMIT", 5)
+    for n in range(6):
+        DataSource.objects.create(
+            owner=owner, entity_id=f"ds-{n}", source_kind="path", data_location_s3="/d.csv"
+        )
+    found = list_objects(owner, ListingQuery(type_key="datasource"))
+    assert (found.total, found.truncated) == (5, True)
+    assert [r.obj.entity_id for r in found.rows] == [f"ds-{n}" for n in range(5, 0, -1)]
