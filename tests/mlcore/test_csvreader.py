@@ -119,6 +119,21 @@ def test_it_parses_a_bare_carriage_return_inside_a_field(memory_file: MemoryFile
     assert rows == [["1", "x\ry"], ["2", "z"]]
 
 
+def test_a_bare_carriage_return_beside_a_blank_looking_record_keeps_records_apart(
+    memory_file: MemoryFile,
+) -> None:
+    """pandas breaks a row at a bare CR and skips a whitespace-only record: with both, it finds
+    as many rows as there are records, and the delimiters add up. The record with the CR has
+    too many fields and the blank-looking one too few: both are invalid, the others in place."""
+    data = "a,b\n1,2\r3,4\n   \n5,6\n"
+    rows, lines, _, invalid = read_all(memory_file(data))
+    assert rows == [["5", "6"]] and lines == [4]
+    assert [(r.line, r.reason) for r in invalid] == [
+        (2, "expected 2 fields, found 3"),
+        (3, "expected 2 fields, found 1"),
+    ]
+
+
 def test_it_splits_records_like_pandas_does() -> None:
     assert split_record('x,"a, ""q"" b",', ",") == ["x", 'a, "q" b', ""]
     assert split_record("", ",") == [""]
