@@ -8,4 +8,5 @@ RUN pip install '.[prod]'
 COPY . .
 RUN AML_DATA_DIR=/tmp/build SECRET_KEY=build python manage.py collectstatic --noinput
 EXPOSE 8000
-CMD ["gunicorn", "console.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "600"]
+# workers, threads, timeouts: gunicorn.conf.py
+CMD ["gunicorn", "console.wsgi:application"]

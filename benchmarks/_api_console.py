@@ -65,15 +65,20 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_gunicorn(workdir: Path, port: int, workers: int) -> subprocess.Popen[Any]:
-    """`gunicorn console.wsgi:application` as the Dockerfile runs it (sync workers)."""
+def start_gunicorn(
+    workdir: Path, port: int, workers: int | None, extra: list[str] | None = None
+) -> subprocess.Popen[Any]:
+    """`gunicorn console.wsgi:application` as the Dockerfile runs it: the settings of
+    gunicorn.conf.py (read from the repository's root), unless `workers` or `extra` options
+    say otherwise."""
     env = {**os.environ, "AML_PUBLIC_URL": f"http://127.0.0.1:{port}", "LOG_LEVEL": "WARNING"}
     env["AML_CELERY_EAGER"] = "false"
     log = (workdir / "gunicorn.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "console.wsgi:application"]
-        + ["--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--timeout", "600"]
-        + ["--backlog", "2048"],
+        + ["--bind", f"127.0.0.1:{port}"]
+        + ([] if workers is None else ["--workers", str(workers)])
+        + (extra or []),
         cwd=REPO,
         env=env,
         stdout=log,
