@@ -17,7 +17,9 @@ from __future__ import annotations
 import os
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
-workers = int(os.environ.get("WEB_CONCURRENCY", "") or max(os.cpu_count() or 1, 1))
+# the cores this process may run on, at most 8: every process keeps its own loaded models
+_CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+workers = int(os.environ.get("WEB_CONCURRENCY", "") or min(max(_CORES or 1, 1), 8))
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "") or 4)
 keepalive = 5  # seconds an idle client connection is kept (gunicorn's default is 2)
