@@ -64,6 +64,9 @@ class AMLObject(models.Model):
     log = models.TextField(blank=True)
     tags = models.JSONField(default=dict, blank=True)
     progress = models.JSONField(default=dict, blank=True)
+    # What the Create* call asked for (its input, the name aside): a repeat of the same id is
+    # answered by comparing with this, since jobs later fill in fields such as an inferred schema
+    create_request = models.JSONField(default=dict, blank=True)
 
     objects = VisibleQuerySet.as_manager()
 

@@ -19,7 +19,7 @@ from mlcore.errors import MLCoreError
 from mlcore.predict.outputs import normalized_output_uri
 
 from . import common
-from .errors import IdempotentParameterMismatch, InvalidInput
+from .errors import InvalidInput
 
 MAX_OUTPUT_URI = 2048  # botocore's S3Url
 MAX_PASS_THROUGH = 1000  # AML's limit on variables in a data file
@@ -55,12 +55,13 @@ def create_batch_prediction(
     with transaction.atomic():
         existing = BatchPrediction.objects.filter(owner=owner, entity_id=entity_id).first()
         if existing is not None:
-            return _same_or_mismatch(existing, fields)
+            return common.same_request_or_mismatch(existing, fields)
         bp = BatchPrediction.objects.create(
             owner=owner,
             entity_id=entity_id,
             tags={**ds.tags, **ml.tags},
             score_threshold=ml.score_threshold,
+            create_request=common.request_of(fields),
             **fields,
         )
         where = bp.output_uri or "the console's storage"
@@ -141,15 +142,3 @@ def _usable(model: type[Any], owner: Any, entity_id: str) -> Any:
             "and cannot be used."
         )
     return obj
-
-
-def _same_or_mismatch(existing: BatchPrediction, fields: dict[str, Any]) -> BatchPrediction:
-    """AML's idempotency: the same id with the same request returns the existing object."""
-    if existing.status == Status.DELETED or any(
-        getattr(existing, key) != value for key, value in fields.items() if key != "name"
-    ):
-        raise IdempotentParameterMismatch(
-            f"A batch prediction with id {existing.entity_id!r} already exists with other "
-            "parameters."
-        )
-    return existing

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.db import transaction
 
@@ -11,7 +12,13 @@ from console import lifecycle
 from console.models import AMLObject, Status, new_entity_id
 from console.models.base import ENTITY_ID_PATTERN
 
-from .errors import InvalidInput, InvalidTag, ResourceNotFound, TagLimitExceeded
+from .errors import (
+    IdempotentParameterMismatch,
+    InvalidInput,
+    InvalidTag,
+    ResourceNotFound,
+    TagLimitExceeded,
+)
 
 T = TypeVar("T", bound=AMLObject)
 
@@ -120,3 +127,26 @@ def delete_tags(model: type[T], owner: object, entity_id: str, keys: list[str]) 
 
 def log_created(obj: AMLObject, text: str) -> None:
     lifecycle.append_log(obj, f"Created: {text}.")
+
+
+def request_of(fields: dict[str, Any]) -> dict[str, Any]:
+    """A Create* call's input as JSON, the name aside (a repeat may name the object anew):
+    related objects by their row, the rest as given."""
+    asked = {key: getattr(value, "pk", value) for key, value in fields.items() if key != "name"}
+    return json.loads(json.dumps(asked, sort_keys=True, default=str))
+
+
+def same_request_or_mismatch(existing: T, fields: dict[str, Any]) -> T:
+    """AML's idempotent Create*: the same id with the same input answers the object it made;
+    with other input, IdempotentParameterMismatchException. `fields` may be a part of the input
+    (what a caller can know without redoing the work, e.g. a SQL source's query)."""
+    recorded = existing.create_request or request_of(
+        {key: getattr(existing, key) for key in fields}  # made before create_request was kept
+    )
+    asked = request_of(fields)
+    if existing.status == Status.DELETED or any(recorded.get(k) != v for k, v in asked.items()):
+        raise IdempotentParameterMismatch(
+            f"A {existing.TYPE_LABEL.lower()} with id {existing.entity_id!r} already exists "
+            "with other parameters."
+        )
+    return existing

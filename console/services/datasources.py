@@ -11,14 +11,14 @@ from django.conf import settings
 from django.db import transaction
 
 from console import datafiles, dependencies
-from console.models import DataSource, Status
+from console.models import DataSource
 from mlcore.errors import LocationError, MLCoreError, RearrangementError, SchemaError
 from mlcore.io.csvreader import CsvReader, sniff
 from mlcore.io.rearrangement import parse_rearrangement, rearrangement_to_json
 from mlcore.schema import parse_schema, schema_to_dict
 
 from . import common
-from .errors import IdempotentParameterMismatch, InvalidInput
+from .errors import InvalidInput
 
 UPLOAD_SCHEME = "upload://"
 FILE_SCHEME = "file://"  # file:///srv/data/x.csv names the same file as /srv/data/x.csv
@@ -128,7 +128,9 @@ def create_data_source_from_s3(
         existing = DataSource.objects.filter(owner=owner, entity_id=entity_id).first()
         if existing is not None:
             return _same_request_or_mismatch(existing, fields)
-        ds = DataSource.objects.create(owner=owner, entity_id=entity_id, **fields)
+        ds = DataSource.objects.create(
+            owner=owner, entity_id=entity_id, create_request=common.request_of(fields), **fields
+        )
         _log_creation(ds, files, notes=list(sniffed.notes))
         dependencies.enqueue(ds)
     return ds
@@ -215,13 +217,7 @@ def _rearrangement_from_spec(data_spec: dict[str, Any]) -> str:
 
 
 def _same_request_or_mismatch(existing: DataSource, fields: dict[str, Any]) -> DataSource:
-    if existing.status == Status.DELETED or any(
-        getattr(existing, key) != value for key, value in fields.items() if key != "name"
-    ):
-        raise IdempotentParameterMismatch(
-            f"A datasource with id {existing.entity_id!r} already exists with other parameters."
-        )
-    return existing
+    return common.same_request_or_mismatch(existing, fields)
 
 
 def _log_creation(ds: DataSource, files: list[Any], *, notes: list[str]) -> None:

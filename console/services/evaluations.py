@@ -10,7 +10,7 @@ from console import dependencies
 from console.models import DataSource, Evaluation, MLModel, Status
 
 from . import common
-from .errors import IdempotentParameterMismatch, InvalidInput
+from .errors import InvalidInput
 
 
 def create_evaluation(
@@ -33,13 +33,13 @@ def create_evaluation(
     with transaction.atomic():
         existing = Evaluation.objects.filter(owner=owner, entity_id=entity_id).first()
         if existing is not None:
-            if existing.ml_model_id != ml.pk or existing.evaluation_data_source_id != ds.pk:
-                raise IdempotentParameterMismatch(
-                    f"An evaluation with id {entity_id!r} already exists with other parameters."
-                )
-            return existing
+            return common.same_request_or_mismatch(existing, fields)
         ev = Evaluation.objects.create(
-            owner=owner, entity_id=entity_id, tags={**ds.tags, **ml.tags}, **fields
+            owner=owner,
+            entity_id=entity_id,
+            tags={**ds.tags, **ml.tags},
+            create_request=common.request_of(fields),
+            **fields,
         )
         common.log_created(
             ev, f"Evaluation {ev.entity_id} of ML model {ml.entity_id} on datasource {ds.entity_id}"

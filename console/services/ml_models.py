@@ -17,7 +17,7 @@ from mlcore.schema.model import MODEL_TYPE_FOR_TARGET
 
 from . import common
 from .datasources import create_data_source_from_s3, data_location_of, read_text_at
-from .errors import IdempotentParameterMismatch, InvalidInput
+from .errors import InvalidInput
 
 MODEL_TYPES = ("BINARY", "MULTICLASS", "REGRESSION")
 # What the console's Default path sends: the trainer's defaults (shuffling on, 10 passes, L2
@@ -54,8 +54,14 @@ def create_ml_model(
     with transaction.atomic():
         existing = MLModel.objects.filter(owner=owner, entity_id=entity_id).first()
         if existing is not None:
-            return _same_or_mismatch(existing, fields)
-        ml = MLModel.objects.create(owner=owner, entity_id=entity_id, tags=dict(ds.tags), **fields)
+            return common.same_request_or_mismatch(existing, fields)
+        ml = MLModel.objects.create(
+            owner=owner,
+            entity_id=entity_id,
+            tags=dict(ds.tags),
+            create_request=common.request_of(fields),
+            **fields,
+        )
         common.log_created(
             ml, f"ML model {ml.entity_id} ({ml_model_type}) on datasource {ds.entity_id}"
         )
@@ -265,13 +271,3 @@ def _validated_recipe(recipe: str, ds: DataSource) -> str:
     except MLCoreError as exc:
         raise InvalidInput(f"Recipe is not valid: {exc}") from exc
     return recipe.strip()
-
-
-def _same_or_mismatch(existing: MLModel, fields: dict[str, Any]) -> MLModel:
-    if existing.status == Status.DELETED or any(
-        getattr(existing, key) != value for key, value in fields.items() if key != "name"
-    ):
-        raise IdempotentParameterMismatch(
-            f"An ML model with id {existing.entity_id!r} already exists with other parameters."
-        )
-    return existing

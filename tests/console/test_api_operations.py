@@ -397,3 +397,44 @@ def test_every_operation_of_the_service_model_has_a_handler() -> None:
 
     assert set(HANDLERS) == set(service_model().operation_names)
     assert len(HANDLERS) == 28
+
+
+def test_a_datasource_create_repeated_after_its_schema_was_inferred_answers_the_same_id(
+    owner: Any, shared_data: Path, enqueued: list[Any]
+) -> None:
+    from prediction_factories import banking_slice
+
+    from console.services.datasources import create_data_source_from_s3
+    from console.services.errors import IdempotentParameterMismatch
+
+    location = str(banking_slice(shared_data, 600))
+
+    def create_source(**spec: str) -> Any:
+        return create_data_source_from_s3(
+            owner, data_source_id="inferred", data_spec={"DataLocationS3": location, **spec}
+        )
+
+    create_source()
+    run_all(enqueued)
+    assert create_source().data_schema, "the job stored the schema it inferred"
+    with pytest.raises(IdempotentParameterMismatch):
+        create_source(DataRearrangement='{"splitting":{"percentBegin":0,"percentEnd":50}}')
+
+
+def test_a_model_create_repeated_after_training_stored_its_recipe_answers_the_same_id(
+    aml: Any, model: MLModel, enqueued: list[Any]
+) -> None:
+    source = model.training_data_source.entity_id
+    ask = {
+        "MLModelId": "repeat.me",
+        "MLModelType": "BINARY",
+        "TrainingDataSourceId": source,
+        "Parameters": {"sgd.maxPasses": "3"},
+    }
+    aml.create_ml_model(**ask)
+    run_all(enqueued)
+    trained = MLModel.objects.get(entity_id="repeat.me")
+    assert trained.status == Status.COMPLETED and trained.recipe, "training stored the recipe"
+    assert aml.create_ml_model(**ask)["MLModelId"] == "repeat.me"
+    other = {**ask, "Parameters": {"sgd.maxPasses": "4"}}
+    assert error_of(aml.create_ml_model, **other)["Code"] == "IdempotentParameterMismatchException"
