@@ -146,7 +146,6 @@ def same_request_or_mismatch(existing: T, fields: dict[str, Any]) -> T:
     asked = request_of(fields)
     if existing.status == Status.DELETED or any(recorded.get(k) != v for k, v in asked.items()):
         raise IdempotentParameterMismatch(
-            f"A {existing.TYPE_LABEL.lower()} with id {existing.entity_id!r} already exists "
-            "with other parameters."
+            f"{existing.TYPE_LABEL} {existing.entity_id!r} already exists with other parameters."
         )
     return existing
