@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -322,31 +321,33 @@ def predict(call: Call) -> dict[str, Any]:
 
 
 class RateLimiter:
-    """At most `limit` requests per second per endpoint, in this process (a sliding second).
+    """At most `limit` requests per second per endpoint, in this process: a token bucket that
+    holds a second's worth of requests and refills at `limit` a second.
 
     AML refused Predict calls above an endpoint's peak requests per second with
-    LimitExceededException. Each server process counts its own requests, so N processes admit
-    up to N times the limit; docs/api.md says so.
+    LimitExceededException. A bucket rather than a strict sliding second, so that a client
+    sending exactly at the peak is not refused for the jitter of its own timing. Each server
+    process counts its own requests, so N processes admit up to N times the limit; docs/api.md
+    says so.
     """
 
-    def __init__(self, limit: int, window: float = 1.0) -> None:
+    def __init__(self, limit: int) -> None:
         self.limit = limit
-        self.window = window
-        self._seen: dict[Any, deque[float]] = {}
+        self._buckets: dict[Any, tuple[float, float]] = {}  # key -> (tokens, when)
         self._lock = threading.Lock()
 
     def admit(self, key: Any, now: float | None = None) -> None:
         now = time.monotonic() if now is None else now
         with self._lock:
-            times = self._seen.setdefault(key, deque())
-            while times and times[0] <= now - self.window:
-                times.popleft()
-            if len(times) >= self.limit:
+            tokens, then = self._buckets.get(key, (float(self.limit), now))
+            tokens = min(float(self.limit), tokens + (now - then) * self.limit)
+            if tokens < 1.0:
+                self._buckets[key] = (tokens, now)
                 raise LimitExceeded(
                     f"The endpoint's limit of {self.limit} requests per second was exceeded; "
                     "retry later."
                 )
-            times.append(now)
+            self._buckets[key] = (tokens - 1.0, now)
 
 
 _rate_limiter = RateLimiter(realtime.PEAK_REQUESTS_PER_SECOND)

@@ -300,13 +300,22 @@ def test_the_saved_threshold_drives_predicts_label(
 
 
 def test_the_rate_limiter_refuses_above_the_peak_within_a_second() -> None:
-    limiter = RateLimiter(limit=3)
-    for moment in (0.0, 0.1, 0.2):
-        limiter.admit("m", now=moment)
+    limiter = RateLimiter(limit=4)
+    for _ in range(4):
+        limiter.admit("m", now=10.0)  # a second's worth at once
     with pytest.raises(LimitExceeded):
-        limiter.admit("m", now=0.5)
-    limiter.admit("other", now=0.5)
-    limiter.admit("m", now=1.05)
+        limiter.admit("m", now=10.0)
+    limiter.admit("other", now=10.0)
+    limiter.admit("m", now=10.25)  # a quarter second refills one
+    with pytest.raises(LimitExceeded):
+        limiter.admit("m", now=10.3)
+
+
+def test_the_rate_limiter_admits_a_client_sending_exactly_at_the_peak_with_jitter() -> None:
+    limiter = RateLimiter(limit=200)
+    for i in range(2000):
+        jitter = 0.004 if i % 2 else -0.004
+        limiter.admit("m", now=100.0 + i / 200 + jitter)
 
 
 def test_create_evaluation_is_idempotent_and_refuses_other_input(
