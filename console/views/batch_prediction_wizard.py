@@ -9,18 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
 from console.forms.batch_prediction_wizard import DataForm, ModelForm, ResultsForm, owned
 from console.models import DataSource, MLModel
 from console.services.batch_predictions import create_batch_prediction
-from console.services.errors import ServiceError
 from console.views.wizard_steps import posted
 from console.wizards import batch_prediction as drafts
 from console.wizards.batch_prediction import BatchPredictionDraft
-from console.wizards.model_first import advance, model_rows, render_step
+from console.wizards.model_first import advance, create_on_review, model_rows, render_step
 
 TEMPLATES = "console/batch_predictions/wizard/"
 
@@ -107,20 +105,16 @@ def _results_step(request: HttpRequest, draft: BatchPredictionDraft) -> HttpResp
 
 
 def _review_step(request: HttpRequest, draft: BatchPredictionDraft) -> HttpResponse:
-    error = None
-    if request.method == "POST":
-        try:
-            bp = create_batch_prediction(request.user, **draft.creation_kwargs())
-        except ServiceError as exc:
-            error = exc.message
-        else:
-            drafts.discard_draft(request, draft)
-            messages.success(
-                request,
-                f"Created batch prediction {bp.entity_id}. It runs as soon as its ML model and "
-                "datasource are ready.",
-            )
-            return redirect("console:batchprediction-detail", entity_id=bp.entity_id)
+    created, error = create_on_review(
+        request,
+        drafts,
+        draft,
+        create_batch_prediction,
+        what="batch prediction",
+        detail_url_name="console:batchprediction-detail",
+    )
+    if created is not None:
+        return created
     ml = _model_of(request, draft)
     ds = owned(DataSource, request.user, draft.data_source_id)
     if ds is None:

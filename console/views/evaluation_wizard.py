@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
@@ -18,12 +17,12 @@ from console.evaluation_compat import evaluation_sources
 from console.forms.evaluation_wizard import DataSourceForm, ModelForm, NameForm
 from console.models import AMLObject, DataSource, MLModel
 from console.services.common import get_owned
-from console.services.errors import ResourceNotFound, ServiceError
+from console.services.errors import ResourceNotFound
 from console.services.evaluations import create_evaluation
 from console.views.wizard_steps import posted
 from console.wizards import evaluation as drafts
 from console.wizards.evaluation import EvaluationDraft
-from console.wizards.model_first import advance, model_rows, render_step
+from console.wizards.model_first import advance, create_on_review, model_rows, render_step
 
 TEMPLATES = "console/evaluations/wizard/"
 
@@ -114,20 +113,16 @@ def _name_step(request: HttpRequest, draft: EvaluationDraft) -> HttpResponse:
 
 
 def _review_step(request: HttpRequest, draft: EvaluationDraft) -> HttpResponse:
-    error = None
-    if request.method == "POST":
-        try:
-            ev = create_evaluation(request.user, **draft.creation_kwargs())
-        except ServiceError as exc:
-            error = exc.message
-        else:
-            drafts.discard_draft(request, draft)
-            messages.success(
-                request,
-                f"Created evaluation {ev.entity_id}. It runs as soon as its ML model and "
-                "datasource are ready.",
-            )
-            return redirect("console:evaluation-detail", entity_id=ev.entity_id)
+    created, error = create_on_review(
+        request,
+        drafts,
+        draft,
+        create_evaluation,
+        what="evaluation",
+        detail_url_name="console:evaluation-detail",
+    )
+    if created is not None:
+        return created
     ml = _model_of(request, draft)
     ds = _owned_or_404(DataSource, request, draft.data_source_id)
     if ds is None:

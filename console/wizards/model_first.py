@@ -8,14 +8,17 @@ URL names of its first step and of the later ones.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any, ClassVar, Protocol, TypeVar
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from console.models import MLModel, Status
+from console.models import AMLObject, MLModel, Status
+from console.services.errors import ServiceError
 
 # AML used a completed model or one still training (what is created then waits for it).
 USABLE_STATUSES = (Status.PENDING, Status.INPROGRESS, Status.COMPLETED)
@@ -88,6 +91,36 @@ def steps_bar(
 
 class _Saves(Protocol):
     def save_draft(self, request: HttpRequest, draft: Any) -> None: ...
+
+
+class _Discards(Protocol):
+    def discard_draft(self, request: HttpRequest, draft: Any) -> None: ...
+
+
+def create_on_review(
+    request: HttpRequest,
+    drafts: _Discards,
+    draft: Any,
+    create: Callable[..., AMLObject],
+    *,
+    what: str,
+    detail_url_name: str,
+) -> tuple[HttpResponse | None, str | None]:
+    """The review step's Create: the service called with the draft's input, then the draft
+    dropped and the new object's page; or (None, the service's refusal) to show on the page."""
+    if request.method != "POST":
+        return None, None
+    try:
+        created = create(request.user, **draft.creation_kwargs())
+    except ServiceError as exc:
+        return None, exc.message
+    drafts.discard_draft(request, draft)
+    messages.success(
+        request,
+        f"Created {what} {created.entity_id}. It runs as soon as its ML model and "
+        "datasource are ready.",
+    )
+    return redirect(detail_url_name, entity_id=created.entity_id), None
 
 
 def render_step(
