@@ -279,9 +279,11 @@ def describe_tags(call: Call) -> dict[str, Any]:
     return {**_resource_output(call), "Tags": tags}
 
 
+_MODEL_OF_RESOURCE_TYPE = {resource.name: resource.model for resource in RESOURCES}
+
+
 def _resource(call: Call) -> tuple[type[AMLObject], str]:
-    by_name = {resource.name: resource.model for resource in RESOURCES}
-    return by_name[call.params["ResourceType"]], call.params["ResourceId"]
+    return _MODEL_OF_RESOURCE_TYPE[call.params["ResourceType"]], call.params["ResourceId"]
 
 
 def _resource_output(call: Call) -> dict[str, Any]:

@@ -127,7 +127,7 @@ def create_data_source_from_s3(
     with transaction.atomic():
         existing = DataSource.objects.filter(owner=owner, entity_id=entity_id).first()
         if existing is not None:
-            return _same_request_or_mismatch(existing, fields)
+            return common.same_request_or_mismatch(existing, fields)
         ds = DataSource.objects.create(
             owner=owner, entity_id=entity_id, create_request=common.request_of(fields), **fields
         )
@@ -214,10 +214,6 @@ def _rearrangement_from_spec(data_spec: dict[str, Any]) -> str:
     except RearrangementError as exc:
         raise InvalidInput(f"DataRearrangement is not valid: {exc}") from exc
     return rearrangement_to_json(parsed) if parsed else ""
-
-
-def _same_request_or_mismatch(existing: DataSource, fields: dict[str, Any]) -> DataSource:
-    return common.same_request_or_mismatch(existing, fields)
 
 
 def _log_creation(ds: DataSource, files: list[Any], *, notes: list[str]) -> None:

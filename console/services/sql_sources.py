@@ -43,7 +43,6 @@ from . import common
 from .datasources import (
     UPLOAD_SCHEME,
     _rearrangement_from_spec,
-    _same_request_or_mismatch,
     _schema_from_spec,
     create_data_source_from_s3,
 )
@@ -489,7 +488,7 @@ def _create_from_query(
     if existing is not None:
         # The same request again answers with what it made, without running the query again.
         expected = _expected_fields(owner, entity_id, kind, staging, file_spec, sql_metadata)
-        return _same_request_or_mismatch(
+        return common.same_request_or_mismatch(
             existing, expected | {"compute_statistics": bool(compute_statistics)}
         )
     staged = _stage(owner, entity_id, connection, query, credentials, staging)
