@@ -7,7 +7,7 @@ PIP := $(PY) -m pip
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format install install-test system-test-deps worker web clean
+.PHONY: help run test reliability lint format install install-test system-test-deps worker web clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -39,6 +39,9 @@ system-test-deps: ## apt-get what the tests drive for real: redis-server and Deb
 
 test: install-test system-test-deps ## install everything the tests need and run the whole suite
 	$(PY) -m pytest
+
+reliability: install-test system-test-deps ## run the reliability and security suites and rewrite docs/reliability.md
+	$(PY) tests/reliability/reliability_report.py
 
 lint: install-test ## ruff lint and format check
 	$(VENV)/bin/ruff check .
