@@ -21,16 +21,20 @@ from console.env import (
     env_paths,
     env_str,
 )
+from console.private_files import make_private_folder, use_private_umask
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("AML_DATA_DIR", str(BASE_DIR / "data"))).expanduser().resolve()
+# Every process of the console reads this first: what it writes from here on is private to its
+# user (password hashes, sessions, uploads, models); see console.private_files.
+use_private_umask()
+make_private_folder(DATA_DIR)
 
 
 def _embedded_secret_key() -> str:
     """A key made once per data folder, so the default is safe and survives restarts."""
     key_file = DATA_DIR / "secret_key"
     if not key_file.exists():
-        DATA_DIR.mkdir(parents=True, exist_ok=True)
         key_file.write_text(secrets.token_urlsafe(50))
         key_file.chmod(0o600)
     return key_file.read_text().strip()
@@ -210,6 +214,9 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Stored files and their folders are private to the console's user, whatever the umask.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 # --- Celery ----------------------------------------------------------------------------------
 _broker_dir = DATA_DIR / "broker"
@@ -233,8 +240,14 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
+# How often beat runs the sweep of stale jobs; with AML_STALE_JOB_SECONDS it bounds how long a
+# job whose worker died can stay In progress.
+AML_SWEEP_INTERVAL_SECONDS = env_int("AML_SWEEP_INTERVAL_SECONDS", 60, minimum=1)
 CELERY_BEAT_SCHEDULE = {
-    "sweep-stale-jobs": {"task": "console.sweep_stale_jobs", "schedule": 60.0},
+    "sweep-stale-jobs": {
+        "task": "console.sweep_stale_jobs",
+        "schedule": float(AML_SWEEP_INTERVAL_SECONDS),
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 # A job whose worker has not reported for this long is failed by the sweep.
