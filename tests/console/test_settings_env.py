@@ -202,3 +202,18 @@ def test_it_switches_to_s3_storage_with_a_bucket(tmp_path: Path) -> None:
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "storages.backends.s3.S3Storage"
+
+
+def test_the_sweep_of_stale_jobs_runs_as_often_as_aml_sweep_interval_seconds_says() -> None:
+    from django.conf import settings
+
+    assert settings.CELERY_BEAT_SCHEDULE["sweep-stale-jobs"]["schedule"] == float(
+        settings.AML_SWEEP_INTERVAL_SECONDS
+    )
+
+
+def test_it_stops_at_start_up_on_a_sweep_interval_below_a_second(tmp_path: Path) -> None:
+    result = load_settings(tmp_path, AML_SWEEP_INTERVAL_SECONDS="0")
+
+    assert result.returncode != 0
+    assert "AML_SWEEP_INTERVAL_SECONDS=0 must be at least 1" in result.stderr
