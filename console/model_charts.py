@@ -19,8 +19,6 @@ AUC of 0.936) and no cut points, so the scale below is ours, and the page says w
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +30,7 @@ from console.evaluation_reports.explorer import (
     missing_pieces,
     regression_scatter_figures,
 )
+from console.spreadsheet_csv import spreadsheet_csv
 from mlcore.metrics.binary import threshold_metrics_from_counts
 from mlcore.stats import invalid_reasons_text
 
@@ -530,14 +529,13 @@ def per_class_rows(per_class: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 def confusion_csv(full: Mapping[str, Any]) -> str:
     """The full matrix (every class, no "others"): a header of predicted classes, then one row
-    per true class."""
-    out = io.StringIO()
-    writer = csv.writer(out)
+    per true class; a class name a spreadsheet would run is quoted (console.spreadsheet_csv)."""
     labels = [str(label) for label in full.get("labels") or []]
-    writer.writerow(["true \\ predicted", *labels])
-    for label, counts in zip(labels, full.get("counts") or [], strict=False):
-        writer.writerow([label, *counts])
-    return out.getvalue()
+    rows = [
+        [label, *counts] for label, counts in zip(labels, full.get("counts") or [], strict=False)
+    ]
+    # Class names are the user's text: a spreadsheet must not run one as a formula.
+    return spreadsheet_csv([["true \\ predicted", *labels], *rows])
 
 
 @dataclass
