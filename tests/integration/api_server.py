@@ -21,7 +21,7 @@ import sys
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -106,10 +106,13 @@ def service_env(
     return env
 
 
-def start_worker(env: dict[str, str], log_file: Path) -> Worker:
+def start_worker(
+    env: dict[str, str], log_file: Path, *, options: Sequence[str] = ("--pool=solo",)
+) -> Worker:
+    """`celery -A console worker` with `options` (the pool, a node name...), once it is ready."""
     with log_file.open("w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "console", "worker", "--pool=solo"]
+            [sys.executable, "-m", "celery", "-A", "console", "worker", *options]
             + ["--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "info"],
             cwd=ROOT,
             env=env,
@@ -215,15 +218,16 @@ def api_database(django_db_setup: None, django_db_blocker: Any) -> Iterator[str]
                 teardown_databases(created, verbosity=0)
 
 
-def start_redis(folder: Path) -> tuple[subprocess.Popen[Any], str]:
+def start_redis(folder: Path, port: int | None = None) -> tuple[subprocess.Popen[Any], str]:
     """A redis-server of the API server's own, so its worker never shares a queue with the
-    function-scoped workers of other tests (they count redis databases up from 0)."""
+    function-scoped workers of other tests (they count redis databases up from 0). `port` starts
+    it again where an earlier one was stopped."""
     import shutil
 
     binary = shutil.which("redis-server")
     if binary is None:
         pytest.skip("redis-server is not installed (`make system-test-deps` installs it)")
-    port = free_port()
+    port = port or free_port()
     process = subprocess.Popen(
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
         + ["--daemonize", "no", "--dir", str(folder)],

@@ -1,0 +1,245 @@
+"""Faults in the production shape (issue 11): PostgreSQL, Redis, two workers and beat, gunicorn,
+S3 storage, all real (tests/reliability/production_shape.py), driven through the AML API.
+
+Each check breaks one part while the console works and then asks the one question that matters:
+did every object end COMPLETED, or FAILED with a message a person understands, and none stay
+In progress? One shape serves the whole module; a check that breaks a part puts it back.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from botocore.exceptions import BotoCoreError, ClientError
+from production_shape import ProductionShape, production_shape
+from realservices import wait_for
+from reliability_figures import record
+
+pytestmark = [pytest.mark.reliability, pytest.mark.integration]
+
+SUITE = "Faults: production shape"
+BAD_MEANS = "jobs stuck or ended without a clear message"
+SMALL_ROWS = 1500
+FINISHED = ("COMPLETED", "FAILED")
+# A message that says nothing a person can act on.
+UNHELPFUL = ("Traceback", "Internal error", "NoneType", "object has no attribute")
+TRAIN_SPLIT = '{"splitting":{"percentBegin":0,"percentEnd":70}}'
+EVAL_SPLIT = '{"splitting":{"percentBegin":70,"percentEnd":100}}'
+JOB_TIMEOUT = 180
+
+
+@dataclass(frozen=True)
+class Ref:
+    """One AML object the test created: its kind ("DataSource", "MLModel"...) and id."""
+
+    kind: str
+    id: str
+
+
+def describe(ml: Any, ref: Ref) -> dict[str, Any]:
+    getter = {
+        "DataSource": ml.get_data_source,
+        "MLModel": ml.get_ml_model,
+        "Evaluation": ml.get_evaluation,
+        "BatchPrediction": ml.get_batch_prediction,
+    }[ref.kind]
+    return dict(getter(**{f"{ref.kind}Id": ref.id}))
+
+
+def status_or_none(ml: Any, ref: Ref) -> dict[str, Any] | None:
+    """The object, or None while the console cannot answer (a fault being recovered from)."""
+    try:
+        return describe(ml, ref)
+    except (ClientError, BotoCoreError):
+        return None
+
+
+def wait_until_finished(
+    shape: ProductionShape, ml: Any, refs: list[Ref], timeout: float = JOB_TIMEOUT
+) -> dict[Ref, dict[str, Any]]:
+    """Poll until every object is COMPLETED or FAILED; fail with their states and the logs."""
+    seen: dict[Ref, dict[str, Any]] = {}
+
+    def finished() -> bool:
+        for ref in refs:
+            if ref in seen and seen[ref].get("Status") in FINISHED:
+                continue
+            answer = status_or_none(ml, ref)
+            if answer is not None:
+                seen[ref] = answer
+        return all(seen.get(ref, {}).get("Status") in FINISHED for ref in refs)
+
+    try:
+        wait_for(finished, timeout=timeout, what=f"{len(refs)} object(s) to finish", step=0.5)
+    except pytest.fail.Exception:
+        states = {ref.id: seen.get(ref, {}).get("Status") for ref in refs}
+        pytest.fail(f"not finished after {timeout} s: {states}\n{shape.logs()}")
+    return seen
+
+
+def unclear(answer: dict[str, Any]) -> bool:
+    """FAILED without a message a person understands."""
+    if answer.get("Status") != "FAILED":
+        return False
+    message = str(answer.get("Message", ""))
+    return len(message) < 15 or any(word in message for word in UNHELPFUL)
+
+
+def badly_ended(answers: dict[Ref, dict[str, Any]]) -> list[str]:
+    """The objects not COMPLETED or FAILED, or FAILED without a clear message."""
+    return [
+        f"{ref.id}: {answer.get('Status')} {answer.get('Message', '')!r}"
+        for ref, answer in answers.items()
+        if answer.get("Status") not in FINISHED or unclear(answer)
+    ]
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def create_s3_datasource(
+    ml: Any, location: str, *, schema: str, rearrangement: str = "", statistics: bool = True
+) -> Ref:
+    spec = {"DataLocationS3": location, "DataSchema": schema}
+    if rearrangement:
+        spec["DataRearrangement"] = rearrangement
+    ref = Ref("DataSource", new_id("ds"))
+    ml.create_data_source_from_s3(
+        DataSourceId=ref.id,
+        DataSourceName=f"faults {location.rsplit('/', 1)[-1]}",
+        DataSpec=spec,
+        ComputeStatistics=statistics,
+    )
+    return ref
+
+
+def create_model(ml: Any, source: Ref, *, passes: int = 5) -> Ref:
+    ref = Ref("MLModel", new_id("ml"))
+    ml.create_ml_model(
+        MLModelId=ref.id,
+        MLModelName=f"faults model {ref.id}",
+        MLModelType="BINARY",
+        TrainingDataSourceId=source.id,
+        Parameters={"sgd.maxPasses": str(passes)},
+    )
+    return ref
+
+
+def create_batch_prediction(ml: Any, model: Ref, source: Ref, output_uri: str) -> Ref:
+    ref = Ref("BatchPrediction", new_id("bp"))
+    ml.create_batch_prediction(
+        BatchPredictionId=ref.id,
+        BatchPredictionName=f"faults batch {ref.id}",
+        MLModelId=model.id,
+        BatchPredictionDataSourceId=source.id,
+        OutputUri=output_uri,
+    )
+    return ref
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def shape() -> Iterator[ProductionShape]:
+    yield from production_shape(SMALL_ROWS)
+
+
+@pytest.fixture(scope="module")
+def ml(shape: ProductionShape) -> Any:
+    return shape.ml_client(shape.new_user())
+
+
+@pytest.fixture(scope="module")
+def schemas(shared_data_module: Any) -> dict[str, str]:
+    return {
+        name: (shared_data_module / f"{name}.schema").read_text()
+        for name in ("banking.csv", "banking-batch.csv")
+    }
+
+
+@pytest.fixture(scope="module")
+def shared_data_module() -> Any:
+    from production_shape import SHARED_DATA_ROOT
+
+    if not SHARED_DATA_ROOT.exists():
+        pytest.fail(f"the shared data sets are missing: expected them in {SHARED_DATA_ROOT}")
+    return SHARED_DATA_ROOT
+
+
+@dataclass
+class DefaultPath:
+    """The Default path's objects, created back to back, and how each ended."""
+
+    refs: dict[str, Ref]
+    answers: dict[Ref, dict[str, Any]]
+    output_uri: str
+
+
+@pytest.fixture(scope="module")
+def default_path(shape: ProductionShape, ml: Any, schemas: dict[str, str]) -> DefaultPath:
+    """AML's Default path over S3: banking.csv split 70/30, a model, its evaluation, and a batch
+    prediction of banking-batch.csv written back to S3."""
+    data = f"s3://{shape.data_bucket}/data"
+    refs = {
+        "train": create_s3_datasource(
+            ml, f"{data}/banking.csv", schema=schemas["banking.csv"], rearrangement=TRAIN_SPLIT
+        ),
+        "eval": create_s3_datasource(
+            ml, f"{data}/banking.csv", schema=schemas["banking.csv"], rearrangement=EVAL_SPLIT
+        ),
+        "batch_source": create_s3_datasource(
+            ml,
+            f"{data}/banking-batch.csv",
+            schema=schemas["banking-batch.csv"],
+            statistics=False,
+        ),
+    }
+    refs["model"] = create_model(ml, refs["train"])
+    refs["evaluation"] = Ref("Evaluation", new_id("ev"))
+    ml.create_evaluation(
+        EvaluationId=refs["evaluation"].id,
+        MLModelId=refs["model"].id,
+        EvaluationDataSourceId=refs["eval"].id,
+    )
+    output_uri = f"s3://{shape.data_bucket}/out/{uuid.uuid4().hex[:8]}/"
+    refs["batch"] = create_batch_prediction(ml, refs["model"], refs["batch_source"], output_uri)
+    answers = wait_until_finished(shape, ml, list(refs.values()))
+    return DefaultPath(refs, answers, output_uri)
+
+
+@pytest.fixture(scope="module")
+def small_source(shape: ProductionShape, ml: Any, schemas: dict[str, str]) -> Ref:
+    """A completed datasource of the first SMALL_ROWS banking records, for quick trainings."""
+    ref = create_s3_datasource(
+        ml, f"s3://{shape.data_bucket}/data/banking-small.csv", schema=schemas["banking.csv"]
+    )
+    answer = wait_until_finished(shape, ml, [ref])[ref]
+    assert answer["Status"] == "COMPLETED", answer
+    return ref
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def test_the_default_path_runs_from_an_s3_datasource_to_a_batch_prediction(
+    shape: ProductionShape, ml: Any, default_path: DefaultPath
+) -> None:
+    answers = default_path.answers
+    bad = [ref.id for ref, answer in answers.items() if answer["Status"] != "COMPLETED"]
+    record(SUITE, "Default path end to end", tried=len(answers), bad=len(bad), bad_means=BAD_MEANS)
+
+    assert not bad, f"{badly_ended(answers)}\n{shape.logs()}"
+    evaluation = answers[default_path.refs["evaluation"]]
+    assert float(evaluation["PerformanceMetrics"]["Properties"]["BinaryAUC"]) > 0.9
+    listed = shape.s3_client().list_objects_v2(
+        Bucket=shape.data_bucket, Prefix=default_path.output_uri.split("/", 3)[3]
+    )
+    names = [item["Key"] for item in listed.get("Contents", [])]
+    assert any(name.endswith(".manifest") for name in names), names
+    assert any(name.endswith(".gz") for name in names), names
