@@ -59,6 +59,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # first after it, so every response (API answers and static files too) carries the policy
+    "console.csp.ContentSecurityPolicyMiddleware",
     # AML API calls (X-Amz-Target) are answered here: signed by SigV4, not sessions and CSRF
     "console.api.views.AmlApiMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -260,14 +262,41 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
 
+# --- Browser security: headers, cookies, HTTPS (README "Security settings") ------------------
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # the upload script reads it to send X-CSRFToken
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
-if env_bool("AML_HTTPS", False):
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+SECURE_REFERRER_POLICY = "same-origin"
+# AML_HTTPS=true: browsers reach the console over HTTPS only (TLS here or at a proxy). Off by
+# default, not tied to DEBUG: `make run` and the tests serve plain http://127.0.0.1 with DEBUG off,
+# where secure cookies, a redirect to https and HSTS would lock the browser out.
+AML_HTTPS = env_bool("AML_HTTPS", False)
+SESSION_COOKIE_SECURE = AML_HTTPS
+CSRF_COOKIE_SECURE = AML_HTTPS
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", AML_HTTPS)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if AML_HTTPS else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", AML_HTTPS)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", AML_HTTPS)
+if env_bool("AML_BEHIND_PROXY", AML_HTTPS):
+    # The proxy terminates TLS and must set X-Forwarded-Proto itself, never pass a client's on.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Content-Security-Policy (console.csp): every script and style is our own file, so no inline
+# script, handler, style element or attribute, and no eval. data: images: the favicon, Plotly's PNGs.
+AML_CONTENT_SECURITY_POLICY = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+AML_CSP_REPORT_ONLY = env_bool("AML_CSP_REPORT_ONLY", False)
 
 STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.FileSystemFinder",

@@ -100,7 +100,7 @@ def test_it_revokes_a_key_after_which_it_cannot_sign(owner_client: Client, owner
 def test_it_asks_for_confirmation_before_revoking(owner_client: Client, owner: Any) -> None:
     key, _ = keys.create_access_key(owner)
     page = owner_client.get(LIST_URL).content.decode()
-    assert f"return confirm('Revoke access key {key.access_key_id}?" in page
+    assert f'data-confirm="Revoke access key {key.access_key_id}?' in page
 
 
 def test_it_answers_404_for_another_users_key(stranger_client: Client, owner: Any) -> None:

@@ -405,7 +405,7 @@ def test_twelve_classes_collapse_to_nine_and_others(owner_client: Client, owner:
     assert len(re.findall(r'<th class="true">', matrix.group(0))) == 10
     assert "The 12 classes are shown as the top 9" in html
     # diagonal blue, errors orange: the first row's first cell is a tint of blue
-    first = re.search(r'<td class="cell[^"]*" style="background: rgb\((\d+), (\d+), (\d+)\)', html)
+    first = re.search(r'<td class="cell[^"]*" data-background="rgb\((\d+), (\d+), (\d+)\)', html)
     assert first and int(first.group(3)) > int(first.group(1))
     # the per-class table lists all twelve
     per_class = html.split('id="per-class"')[1]

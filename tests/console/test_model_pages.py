@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 import re
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.contrib.staticfiles import finders
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -203,7 +205,9 @@ def test_the_strongest_weights_tables_keep_their_own_height(
 ) -> None:
     """Side by side, the shorter table was stretched to the taller one's height (tall rows)."""
     html = page(owner_client, make_model(owner))
-    rule = re.search(r"\.weights-tables \{([^}]*)\}", html)
+    assert "console/css/model_pages.css" in html  # the page's own stylesheet (no inline <style>)
+    stylesheet = Path(finders.find("console/css/model_pages.css")).read_text()
+    rule = re.search(r"\.weights-tables \{([^}]*)\}", stylesheet)
     assert rule is not None and "align-items: start" in rule.group(1)
 
 
