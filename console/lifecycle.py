@@ -8,6 +8,7 @@ revives a failed job.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -17,21 +18,80 @@ from django.db.models.functions import Concat
 from django.utils import timezone
 
 from console import dependencies
+from console.claimants import Claimant, this_host
 from console.models import ALL_OBJECT_TYPES, AMLObject, Status
 
 log = logging.getLogger(__name__)
 T = TypeVar("T", bound=AMLObject)
 
 LOG_LINE_LIMIT = 20_000  # characters a single append may add; the rest is summarised
+WORKER_STOPPED = (
+    "The worker processing this job stopped before finishing. Create it again to retry."
+)
+CONSOLE_STOPPED = "The console was stopped while this job ran. Create it again to retry."
 
 
-def claim(model: type[T], pk: int) -> T | None:
-    """Move a PENDING row to INPROGRESS; return it only to the one caller that won."""
+def claim(model: type[T], pk: int, *, by: Claimant | None = None) -> T | None:
+    """Move a PENDING row to INPROGRESS; return it only to the one caller that won.
+
+    The row records who claimed it (this process unless `by` says otherwise), so a job whose
+    process died can be failed as soon as that is known rather than when it goes stale.
+    """
     now = timezone.now()
+    claimant = by or Claimant.this_process()
     won = model.objects.filter(pk=pk, status=Status.PENDING).update(
-        status=Status.INPROGRESS, started_at=now, heartbeat_at=now, updated_at=now, progress={}
+        status=Status.INPROGRESS,
+        started_at=now,
+        heartbeat_at=now,
+        updated_at=now,
+        progress={},
+        claimed_by_host=claimant.host,
+        claimed_by_pid=claimant.pid,
+        claimed_by_start=claimant.start,
     )
     return model.objects.get(pk=pk) if won else None
+
+
+def claimant_of(obj: AMLObject) -> Claimant | None:
+    """Who claimed the job; None for a row claimed before claims were recorded."""
+    if obj.claimed_by_pid is None:
+        return None
+    return Claimant(host=obj.claimed_by_host, pid=obj.claimed_by_pid, start=obj.claimed_by_start)
+
+
+def claimant_is_dead(obj: AMLObject) -> bool:
+    """True when the row is INPROGRESS and the process that claimed it is known to be gone."""
+    claimant = claimant_of(obj)
+    return obj.status == Status.INPROGRESS and claimant is not None and claimant.is_known_dead()
+
+
+def fail_orphan(obj: AMLObject, message: str = WORKER_STOPPED) -> bool:
+    """Fail a job whose claimant died, saying in its log which process that was."""
+    claimant = claimant_of(obj)
+    if claimant is not None:
+        append_log(obj, f"The job's worker ({claimant.describe()}) is gone.")
+    return fail(obj, message)
+
+
+def fail_jobs_of_dead_workers(
+    *, message: str = WORKER_STOPPED, pids: Collection[int] | None = None
+) -> int:
+    """Fail every INPROGRESS job claimed on this host by a process that is gone.
+
+    `pids` narrows it to the jobs of those processes (runconsole names its worker's). Jobs
+    claimed on other hosts cannot be checked from here: the sweep fails them once stale.
+    """
+    failed = 0
+    for model in ALL_OBJECT_TYPES:
+        rows = model.objects.filter(status=Status.INPROGRESS, claimed_by_host=this_host())
+        if pids is not None:
+            rows = rows.filter(claimed_by_pid__in=list(pids))
+        for obj in rows.exclude(claimed_by_pid=None):
+            if claimant_is_dead(obj):
+                failed += fail_orphan(obj, message)
+    if failed:
+        log.warning("failed %d job(s) whose worker process is gone", failed)
+    return failed
 
 
 def report_progress(obj: AMLObject, **progress: Any) -> bool:

@@ -119,14 +119,19 @@ def _work(obj: AMLObject, body: JobBody, what: str) -> str:
 
 
 def explain_unclaimed(model: type[AMLObject], pk: int) -> str:
-    """A second delivery of the same job: fail it only if its first run is provably dead."""
+    """A second delivery of the same job: fail it only if its first run is provably dead.
+
+    Celery delivers a job again when the process running it died (acks_late, and
+    task_reject_on_worker_lost). The first run is dead when its process, on this host, is gone;
+    a claimant on another host is judged by its heartbeat alone (`lifecycle.is_stale`).
+    """
     obj = model.objects.filter(pk=pk).first()
     if obj is None:
         return "missing"
+    if lifecycle.claimant_is_dead(obj):
+        lifecycle.fail_orphan(obj)
+        return "failed-redelivered"
     if obj.status == Status.INPROGRESS and lifecycle.is_stale(obj):
-        lifecycle.fail(
-            obj,
-            "The worker processing this job stopped before finishing. Create it again to retry.",
-        )
+        lifecycle.fail(obj, lifecycle.WORKER_STOPPED)
         return "failed-redelivered"
     return f"skipped-{obj.status.lower()}"

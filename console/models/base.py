@@ -59,6 +59,11 @@ class AMLObject(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # The process that claimed the job (console.claimants): when it is known dead (it ran on
+    # this host and is gone), its job is failed at once instead of waiting for the sweep.
+    claimed_by_host = models.CharField(max_length=255, blank=True)
+    claimed_by_pid = models.IntegerField(null=True, blank=True)
+    claimed_by_start = models.CharField(max_length=80, blank=True)
     compute_time = models.BigIntegerField(null=True, blank=True, help_text="CPU milliseconds")
     message = models.TextField(blank=True)
     log = models.TextField(blank=True)

@@ -1,53 +1,202 @@
-"""Run the whole console on one machine: a real Celery worker (with the sweep's beat) and the web server."""
+"""Run the whole console on one machine: a Celery worker, the beat that sweeps, the web server.
+
+A stop (Ctrl-C, SIGTERM) leaves nothing behind and no job In progress. The worker and the beat
+each run in a session of their own, so a signal reaches every process of one of them (the
+worker's pool processes too) and none of the terminal's. The worker is asked for Celery's warm
+shutdown and given `--stop-timeout` seconds to finish what it runs; then whatever is left of
+either is killed, and a job the worker had claimed and did not finish is failed through
+`lifecycle` with a message saying the console was stopped.
+"""
 
 from __future__ import annotations
 
-import atexit
+import contextlib
+import ctypes
+import os
 import signal
 import socket
 import subprocess
 import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+PROC = Path("/proc")
+PR_SET_PDEATHSIG = 1
+BEAT_STOP_TIMEOUT = 5.0
+
 
 class Command(BaseCommand):
-    help = "Start a Celery worker process and the web server on 127.0.0.1:8000."
+    help = "Start a Celery worker, the Celery beat and the web server on 127.0.0.1:8000."
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--addr", default="127.0.0.1:8000")
         parser.add_argument("--concurrency", type=int, default=2)
+        parser.add_argument(
+            "--stop-timeout",
+            type=float,
+            default=10.0,
+            help="seconds a stop waits for running jobs before it kills the worker (default 10)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        # Checked before the worker starts: runserver failing on a taken port would exit without
-        # stopping a worker already running.
+        # Checked before the worker starts: runserver failing on a taken port exits at once
+        # (os._exit), without running the `finally` that stops the worker.
         ensure_address_is_free(options["addr"])
-        worker = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "console",
-                "worker",
-                "--beat",
-                "--loglevel=INFO",
-                f"--concurrency={options['concurrency']}",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                f"--schedule={settings.CELERY_BEAT_SCHEDULE_FILENAME}",
-            ]
-        )
-        atexit.register(_stop, worker)
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-        broker = settings.CELERY_BROKER_URL.split("://", 1)[0]
-        self.stdout.write(f"Celery worker started (pid {worker.pid}, broker: {broker}).")
-        self.stdout.write(f"AML Console: http://{options['addr']}/  (Ctrl-C stops web and worker)")
-        call_command("runserver", options["addr"], use_reloader=False, use_threading=True)
+        signal.signal(signal.SIGTERM, _exit_quietly)
+        worker = start_child(worker_command(options["concurrency"]))
+        try:
+            beat = start_child(beat_command())
+            try:
+                broker = settings.CELERY_BROKER_URL.split("://", 1)[0]
+                self.stdout.write(
+                    f"Celery worker (pid {worker.pid}, broker: {broker}) and beat (pid {beat.pid}) started."
+                )
+                self.stdout.write(
+                    f"AML Console: http://{options['addr']}/  (Ctrl-C stops web and worker)"
+                )
+                call_command("runserver", options["addr"], use_reloader=False, use_threading=True)
+            finally:
+                stop_children([beat], timeout=BEAT_STOP_TIMEOUT)
+        finally:
+            self.stdout.write(
+                f"Stopping the worker: its running jobs get {options['stop_timeout']:g} s to finish "
+                "(Ctrl-C again to stop them now)."
+            )
+            failed = stop_worker(worker, timeout=options["stop_timeout"])
+            if failed:
+                self.stdout.write(f"Marked {failed} unfinished job(s) FAILED.")
+
+
+def worker_command(concurrency: int) -> list[str]:
+    # No --beat: the beat is a process of its own (beat_command), so stopping or scaling
+    # workers never leaves a second beat behind.
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "console",
+        "worker",
+        "--loglevel=INFO",
+        f"--concurrency={concurrency}",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+    ]
+
+
+def beat_command() -> list[str]:
+    schedule = Path(settings.CELERY_BEAT_SCHEDULE_FILENAME)
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "console",
+        "beat",
+        "--loglevel=INFO",
+        f"--schedule={schedule}",
+        # One beat per data folder: a second console on it refuses to start another beat.
+        f"--pidfile={schedule.with_name('celerybeat.pid')}",
+    ]
+
+
+def start_child(command: list[str]) -> subprocess.Popen[bytes]:
+    """Start `command` as the leader of a new session, to be stopped as a group."""
+    return subprocess.Popen(command, start_new_session=True, preexec_fn=_die_with_parent)
+
+
+def _die_with_parent() -> None:
+    """Linux: the child gets SIGTERM if runconsole itself is killed (SIGKILL skips our stop)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass  # not Linux: a killed runconsole leaves its children running
+
+
+def _exit_quietly(*_: Any) -> None:
+    raise SystemExit(0)
+
+
+def stop_worker(worker: subprocess.Popen[bytes], *, timeout: float) -> int:
+    """Warm-shut the worker, kill what is left, fail the jobs its processes had claimed."""
+    from console import lifecycle
+
+    pids = group_members(worker.pid)
+    stop_children([worker], timeout=timeout)
+    return lifecycle.fail_jobs_of_dead_workers(message=lifecycle.CONSOLE_STOPPED, pids=pids)
+
+
+def stop_children(children: list[subprocess.Popen[bytes]], *, timeout: float) -> None:
+    """SIGTERM each leader, wait up to `timeout` (a second Ctrl-C ends the wait), kill each group."""
+    hurry: list[bool] = []
+    previous = {
+        sig: signal.signal(sig, lambda *_: hurry.append(True))
+        for sig in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        for child in children:
+            _signal_leader(child, signal.SIGTERM)
+        _wait_until(lambda: all(_has_exited(c) for c in children) or bool(hurry), timeout)
+        for child in children:
+            # The leader is not reaped yet, so its pid (the group's id) cannot have been reused.
+            _signal_group(child, signal.SIGKILL)
+            child.wait()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def group_members(pgid: int) -> set[int]:
+    """Pids of the processes in process group `pgid` (Linux /proc; just the leader elsewhere)."""
+    if not (PROC / "self" / "stat").exists():
+        return {pgid}
+    members = set()
+    for entry in PROC.iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue  # exited while we looked
+            if int(stat[stat.rindex(")") + 2 :].split()[2]) == pgid:
+                members.add(int(entry.name))
+    return members
+
+
+def _has_exited(child: subprocess.Popen[bytes]) -> bool:
+    """True once the leader exited, without reaping it (WNOWAIT)."""
+    if child.returncode is not None:
+        return True
+    try:
+        return os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:
+        return True
+
+
+def _signal_leader(child: subprocess.Popen[bytes], sig: int) -> None:
+    if child.returncode is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child.pid, sig)
+
+
+def _signal_group(child: subprocess.Popen[bytes], sig: int) -> None:
+    if child.returncode is None:
+        # ProcessLookupError: the whole group is gone already
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(child.pid, sig)
+
+
+def _wait_until(condition: Callable[[], bool], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def ensure_address_is_free(addr: str) -> None:
@@ -65,12 +214,3 @@ def ensure_address_is_free(addr: str) -> None:
             f"cannot serve on {addr}: {exc.strerror or exc}. Is the console already running? "
             "Stop it, or pass another --addr."
         ) from exc
-
-
-def _stop(worker: subprocess.Popen[bytes]) -> None:
-    if worker.poll() is None:
-        worker.terminate()
-        try:
-            worker.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            worker.kill()
