@@ -18,9 +18,32 @@ def compose() -> dict:
 
 def test_it_runs_the_production_shape_of_services() -> None:
     services = compose()["services"]
-    assert {"postgres", "redis", "minio", "minio-init", "web", "worker"} <= set(services)
+    assert {"postgres", "redis", "minio", "minio-init", "web", "worker", "beat"} <= set(services)
     assert "gunicorn" in services["web"]["command"]
     assert "celery -A console worker" in services["worker"]["command"]
+
+
+def test_the_beat_is_a_service_of_its_own_so_scaling_workers_never_adds_a_beat() -> None:
+    services = compose()["services"]
+    commands = {
+        name: " ".join(str(service.get("command", "")).split())
+        for name, service in services.items()
+    }
+    assert "--beat" not in commands["worker"] and " -B" not in commands["worker"]
+    assert [name for name, command in commands.items() if " beat" in command] == ["beat"]
+    assert commands["beat"].startswith("celery -A console beat")
+    assert services["beat"].get("deploy", {}).get("replicas", 1) == 1
+
+
+def test_the_beat_keeps_its_schedule_on_a_volume() -> None:
+    config = compose()
+    beat = config["services"]["beat"]
+    schedule = re.search(r"--schedule=(\S+)", beat["command"])
+    assert schedule is not None
+    mounts = {volume.split(":")[1]: volume.split(":")[0] for volume in beat["volumes"]}
+    folder = str(Path(schedule.group(1)).parent)
+    assert folder in mounts
+    assert mounts[folder] in config["volumes"]
 
 
 def test_every_console_variable_in_compose_is_read_by_the_settings() -> None:
