@@ -198,7 +198,10 @@ def _reset_connections(app: Any) -> None:
 def celery_worker(
     celery_publisher: str, settings: Any, tmp_path: Path, transactional_db: None
 ) -> Iterator[Callable[..., Worker]]:
-    """Start real worker processes sharing this test's database file, storage and data roots."""
+    """Start real worker processes sharing this test's database file, storage and data roots.
+
+    `start(pool="prefork")` runs the job in a pool process of its own (one), as production does.
+    """
     from django.db import connection
 
     db_name = str(connection.settings_dict["NAME"])
@@ -206,7 +209,7 @@ def celery_worker(
         pytest.skip(f"a worker process cannot open the test database {db_name!r}")
     started: list[Worker] = []
 
-    def start(**extra_env: str) -> Worker:
+    def start(*, pool: str = "solo", **extra_env: str) -> Worker:
         env = {
             **os.environ,
             **AWS_TEST_ENV,
@@ -225,7 +228,8 @@ def celery_worker(
         log_file = tmp_path / f"worker-{len(started)}.log"
         with log_file.open("w") as out:
             process = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "console", "worker", "--pool=solo"]
+                [sys.executable, "-m", "celery", "-A", "console", "worker", f"--pool={pool}"]
+                + (["--concurrency=1"] if pool == "prefork" else [])
                 + ["--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "info"],
                 cwd=ROOT,
                 env=env,
