@@ -194,6 +194,31 @@ def _reset_connections(app: Any) -> None:
         amqp._producer_pool = None
 
 
+def console_process_env(
+    broker_url: str, settings: Any, data_dir: Path, **extra: str
+) -> dict[str, str]:
+    """The environment of a console process (worker, runconsole) sharing this test's database
+    file, broker, storage and data roots; needs the `transactional_db` fixture."""
+    from django.db import connection
+
+    env = {
+        **os.environ,
+        **AWS_TEST_ENV,
+        "DJANGO_SETTINGS_MODULE": "console.settings",
+        "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}",
+        "CELERY_BROKER_URL": broker_url,
+        # MEDIA_ROOT is AML_DATA_DIR/files, the very folder tests/conftest.py gives this test.
+        "AML_DATA_DIR": str(data_dir),
+        "AML_DATA_ROOTS": os.pathsep.join(str(p) for p in settings.AML_DATA_ROOTS),
+        "AML_STORAGE": "local",
+        "AML_CELERY_EAGER": "false",
+        "PYTHONUNBUFFERED": "1",
+        **extra,
+    }
+    env.pop("AML_TEST_DATABASE", None)
+    return env
+
+
 @pytest.fixture
 def celery_worker(
     celery_publisher: str, settings: Any, tmp_path: Path, transactional_db: None
@@ -210,21 +235,7 @@ def celery_worker(
     started: list[Worker] = []
 
     def start(*, pool: str = "solo", **extra_env: str) -> Worker:
-        env = {
-            **os.environ,
-            **AWS_TEST_ENV,
-            "DJANGO_SETTINGS_MODULE": "console.settings",
-            "DATABASE_URL": f"sqlite:///{db_name}",
-            "CELERY_BROKER_URL": celery_publisher,
-            # MEDIA_ROOT is AML_DATA_DIR/files, the very folder tests/conftest.py gives this test.
-            "AML_DATA_DIR": str(tmp_path),
-            "AML_DATA_ROOTS": os.pathsep.join(str(p) for p in settings.AML_DATA_ROOTS),
-            "AML_STORAGE": "local",
-            "AML_CELERY_EAGER": "false",
-            "PYTHONUNBUFFERED": "1",
-            **extra_env,
-        }
-        env.pop("AML_TEST_DATABASE", None)
+        env = console_process_env(celery_publisher, settings, tmp_path, **extra_env)
         log_file = tmp_path / f"worker-{len(started)}.log"
         with log_file.open("w") as out:
             process = subprocess.Popen(
