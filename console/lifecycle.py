@@ -70,7 +70,10 @@ def fail_orphan(obj: AMLObject, message: str = WORKER_STOPPED) -> bool:
     claimant = claimant_of(obj)
     if claimant is not None:
         append_log(obj, f"The job's worker ({claimant.describe()}) is gone.")
-    return fail(obj, message)
+    failed = fail(obj, message)
+    if failed:
+        log.warning("failed %s: the process that ran it is gone", obj.entity_id)
+    return failed
 
 
 def fail_jobs_of_dead_workers(
@@ -89,8 +92,6 @@ def fail_jobs_of_dead_workers(
         for obj in rows.exclude(claimed_by_pid=None):
             if claimant_is_dead(obj):
                 failed += fail_orphan(obj, message)
-    if failed:
-        log.warning("failed %d job(s) whose worker process is gone", failed)
     return failed
 
 
