@@ -107,9 +107,11 @@ def beat_command() -> list[str]:
     ]
 
 
-def start_child(command: list[str]) -> subprocess.Popen[bytes]:
+def start_child(command: list[str], **popen_options: Any) -> subprocess.Popen[bytes]:
     """Start `command` as the leader of a new session, to be stopped as a group."""
-    return subprocess.Popen(command, start_new_session=True, preexec_fn=_die_with_parent)
+    return subprocess.Popen(
+        command, start_new_session=True, preexec_fn=_die_with_parent, **popen_options
+    )
 
 
 def _die_with_parent() -> None:
