@@ -82,6 +82,9 @@ def database_from_url(url: str, *, base_dir: Path) -> dict[str, object]:
             "PORT": str(parsed.port or ""),
             "OPTIONS": options,
             "CONN_MAX_AGE": 60,
+            # A kept connection the server dropped (a restart, pg_terminate_backend, a failover)
+            # is replaced before a request or task uses it, instead of failing that request.
+            "CONN_HEALTH_CHECKS": True,
         }
     raise ImproperSetting(
         f"DATABASE_URL={url!r}: unsupported scheme {parsed.scheme!r}; use sqlite:/// or postgres://"

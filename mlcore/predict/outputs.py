@@ -19,6 +19,8 @@ mlcore.errors.LocationError: s3://bucket/a//b/: the S3 key of an output location
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import re
 import tempfile
@@ -158,7 +160,8 @@ class _LocalWriter:
         if self.closed:
             return
         self.closed = True
-        self._stream.close()
+        with contextlib.suppress(OSError):  # a full disk refuses the buffer's last bytes: dropped
+            self._stream.close()
         self._partial.unlink(missing_ok=True)
 
     def __enter__(self) -> _LocalWriter:
@@ -171,8 +174,23 @@ class _LocalWriter:
             self.discard()
 
 
+#: what a full disk (or an exceeded quota) says
+_NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+
+
 def _os_reason(err: OSError) -> str:
+    if err.errno in _NO_SPACE:
+        return "cannot write the output: the disk is full (no space left on device)"
     return f"cannot write the output: {err.strerror or err}"
+
+
+def _spool_reason(err: OSError) -> str:
+    if err.errno in _NO_SPACE:
+        return (
+            "the disk is full: no space left on this machine's temporary folder for the results "
+            "before they are uploaded"
+        )
+    return f"cannot spool the output before uploading it: {err.strerror or err}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -230,13 +248,13 @@ class SpooledUpload:
         try:
             return self._spool.write(data)
         except OSError as err:
-            raise LocationError(
-                f"cannot spool the output before uploading it: {err.strerror or err}",
-                file=self.location,
-            ) from None
+            raise LocationError(_spool_reason(err), file=self.location) from None
 
     def flush(self) -> None:
-        self._spool.flush()
+        try:
+            self._spool.flush()
+        except OSError as err:
+            raise LocationError(_spool_reason(err), file=self.location) from None
 
     def writable(self) -> bool:
         return True
@@ -246,15 +264,21 @@ class SpooledUpload:
             return
         self.closed = True
         try:
-            self._spool.seek(0)
+            try:
+                self._spool.seek(0)  # writes what is still buffered: the disk may refuse it
+            except OSError as err:
+                raise LocationError(_spool_reason(err), file=self.location) from None
             self.upload(self._spool)
         finally:
-            self._spool.close()
+            with contextlib.suppress(OSError):  # already reported above, or nothing to lose
+                self._spool.close()
 
     def discard(self) -> None:
         if not self.closed:
             self.closed = True
-            self._spool.close()
+            # closing flushes the buffer, which a full disk refuses; the bytes are dropped anyway
+            with contextlib.suppress(OSError):
+                self._spool.close()
 
     def __enter__(self) -> SpooledUpload:
         return self

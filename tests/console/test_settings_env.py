@@ -130,6 +130,13 @@ def test_it_reads_a_postgres_url() -> None:
     assert config["OPTIONS"] == {"sslmode": "require"}
 
 
+def test_a_kept_postgres_connection_is_checked_before_it_is_used_again() -> None:
+    config = database_from_url("postgres://aml@db.internal/console", base_dir=BASE)
+
+    assert config["CONN_MAX_AGE"] == 60
+    assert config["CONN_HEALTH_CHECKS"] is True
+
+
 @pytest.mark.parametrize("scheme", ["postgresql", "pgsql"])
 def test_it_accepts_the_other_postgres_spellings(scheme: str) -> None:
     config = database_from_url(f"{scheme}://u@localhost/aml", base_dir=BASE)

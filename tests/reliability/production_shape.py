@@ -19,6 +19,7 @@ Every part can be stopped and started again on the same address: `ProductionShap
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import secrets
@@ -27,6 +28,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -163,8 +165,11 @@ class S3Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
+        import logging
+
         from moto.server import ThreadedMotoServer
 
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # a line per S3 request otherwise
         self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self.server.start()
 
@@ -247,15 +252,17 @@ def unmount(folder: Path) -> None:
     subprocess.run(["umount", "-l", str(folder)], capture_output=True)
 
 
-def fill_disk(folder: Path, leave: int) -> Path:
-    """Fill the file system of `folder` but for `leave` bytes; returns the filler to delete."""
+def fill_disk(folder: Path) -> Path:
+    """Fill the file system of `folder` until it refuses a byte more; the filler to delete."""
     filler = folder / "filler"
-    stats = os.statvfs(folder)
-    to_write = stats.f_bavail * stats.f_frsize - leave
-    block = b"\0" * (1 << 20)
-    with filler.open("wb") as out:
-        while to_write > 0:
-            to_write -= out.write(block[: min(len(block), to_write)])
+    block = b"\0" * (1 << 16)
+    with filler.open("wb", buffering=0) as out:
+        try:
+            while True:
+                out.write(block)
+        except OSError as exc:
+            if exc.errno != errno.ENOSPC:
+                raise
     return filler
 
 
@@ -344,6 +351,24 @@ class ProductionShape:
         """The pids of the workers' pool processes (prefork: the processes that run the jobs)."""
         return [pid for worker in self.workers for pid in children_of(worker.process.pid)]
 
+    def busiest_pool_child(self, sample: float = 1.0) -> int:
+        """The pool process that used the most CPU over `sample` seconds: the one with a job."""
+        before = {pid: cpu_ticks(pid) for pid in self.pool_children()}
+        time.sleep(sample)
+        used = {pid: cpu_ticks(pid) - ticks for pid, ticks in before.items()}
+        return max(used, key=lambda pid: used[pid])
+
+    def jobs_in_progress(self) -> list[tuple[str, str]]:
+        """(table, entity id) of every row In progress, read from the database itself."""
+        tables = ("datasource", "mlmodel", "evaluation", "batchprediction")
+        return [
+            (table, str(entity_id))
+            for table in tables
+            for (entity_id,) in self.postgres.execute(
+                f"SELECT entity_id FROM console_{table} WHERE status = 'INPROGRESS'"
+            )
+        ]
+
     def stop_everything(self) -> None:
         for process in self.processes():
             stop_process(process)
@@ -414,6 +439,15 @@ def is_running(pid: int) -> bool:
             os.waitpid(pid, os.WNOHANG)  # one of ours: reap it
         return False
     return True
+
+
+def cpu_ticks(pid: int) -> int:
+    """User and system CPU ticks of `pid` so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])
 
 
 def children_of(pid: int) -> list[int]:

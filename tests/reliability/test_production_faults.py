@@ -8,6 +8,9 @@ In progress? One shape serves the whole module; a check that breaks a part puts 
 
 from __future__ import annotations
 
+import os
+import signal
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,7 +18,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import BotoCoreError, ClientError
-from production_shape import ProductionShape, production_shape
+from production_shape import ProductionShape, fill_disk, is_running, production_shape
 from realservices import wait_for
 from reliability_figures import record
 
@@ -243,3 +246,201 @@ def test_the_default_path_runs_from_an_s3_datasource_to_a_batch_prediction(
     names = [item["Key"] for item in listed.get("Contents", [])]
     assert any(name.endswith(".manifest") for name in names), names
     assert any(name.endswith(".gz") for name in names), names
+
+
+def test_twenty_trainings_submitted_at_once_all_complete(
+    shape: ProductionShape, ml: Any, small_source: Ref
+) -> None:
+    models = [create_model(ml, small_source, passes=3) for _ in range(20)]
+
+    answers = wait_until_finished(shape, ml, models)
+    bad = [ref.id for ref, answer in answers.items() if answer["Status"] != "COMPLETED"]
+    record(SUITE, "20 trainings at once", tried=len(models), bad=len(bad), bad_means=BAD_MEANS)
+    assert not bad, f"{badly_ended(answers)}\n{shape.logs()}"
+
+
+def test_a_training_whose_worker_is_killed_fails_within_a_minute_saying_why(
+    shape: ProductionShape, ml: Any, default_path: DefaultPath
+) -> None:
+    model = create_model(ml, default_path.refs["train"], passes=200)
+    wait_for(
+        lambda: (status_or_none(ml, model) or {}).get("Status") == "INPROGRESS",
+        timeout=JOB_TIMEOUT,
+        what="the training to start",
+        step=0.2,
+    )
+    victim = shape.busiest_pool_child()
+    os.kill(victim, signal.SIGKILL)
+    killed_at = time.monotonic()
+
+    answer = wait_until_finished(shape, ml, [model], timeout=60)[model]
+    left_in_progress_for = time.monotonic() - killed_at
+    bad = answer["Status"] != "FAILED" or unclear(answer) or "worker" not in answer["Message"]
+    record(
+        SUITE,
+        "kill -9 of a worker mid-training",
+        tried=1,
+        bad=int(bad),
+        bad_means=BAD_MEANS,
+        note=f"FAILED {left_in_progress_for:.0f} s after the kill",
+    )
+    assert answer["Status"] == "FAILED", answer
+    assert "worker" in answer["Message"] and not unclear(answer), answer["Message"]
+    assert not is_running(victim)
+    # the worker replaced its pool process: the next job runs
+    follow_up = create_model(ml, default_path.refs["train"], passes=1)
+    assert wait_until_finished(shape, ml, [follow_up])[follow_up]["Status"] == "COMPLETED"
+
+
+def test_a_model_created_while_redis_is_down_is_refused_clearly_or_runs_when_it_returns(
+    shape: ProductionShape, ml: Any, small_source: Ref
+) -> None:
+    shape.stop_redis()
+    refusal = ""
+    try:
+        try:
+            model = create_model(ml, small_source, passes=2)
+        except ClientError as exc:
+            model = None
+            refusal = f"{exc.response['Error'].get('Code')}: {exc.response['Error']['Message']}"
+    finally:
+        shape.start_redis()
+
+    if model is None:
+        bad = any(word in refusal for word in UNHELPFUL) or "InternalFailure" in refusal
+        record(
+            SUITE, "Redis stopped during a submission", tried=1, bad=int(bad), bad_means=BAD_MEANS
+        )
+        assert not bad, refusal
+        return
+    answer = wait_until_finished(shape, ml, [model])[model]
+    record(
+        SUITE,
+        "Redis stopped during a submission",
+        tried=1,
+        bad=int(answer["Status"] not in FINISHED or unclear(answer)),
+        bad_means=BAD_MEANS,
+        note=f"accepted, then {answer['Status']}",
+    )
+    assert answer["Status"] in FINISHED and not unclear(answer), answer
+    # and the broker works again for what comes next
+    after = create_model(ml, small_source, passes=1)
+    assert wait_until_finished(shape, ml, [after])[after]["Status"] == "COMPLETED"
+
+
+def test_dropped_database_connections_leave_no_lasting_errors_and_no_stuck_job(
+    shape: ProductionShape, ml: Any, small_source: Ref
+) -> None:
+    models = [create_model(ml, small_source, passes=30) for _ in range(4)]
+    wait_for(
+        lambda: any((status_or_none(ml, m) or {}).get("Status") == "INPROGRESS" for m in models),
+        timeout=JOB_TIMEOUT,
+        what="a training to start",
+        step=0.2,
+    )
+    terminated = shape.postgres.terminate_backends()
+
+    failures = []
+    for _ in range(30):  # every web thread's first request after the drop, and more
+        try:
+            ml.describe_ml_models(Limit=5)
+        except ClientError as exc:
+            failures.append(f"{exc.response['Error'].get('Code')}: {exc}")
+    answers = wait_until_finished(shape, ml, models)
+    bad = badly_ended(answers)
+    record(
+        SUITE,
+        "database connections dropped (pg_terminate_backend)",
+        tried=len(models) + 30,
+        bad=len(bad) + len(failures),
+        bad_means="jobs stuck or ended without a clear message, or API calls refused",
+        note=f"{terminated} connections terminated",
+    )
+    assert terminated > 0
+    assert not failures, failures
+    assert not bad, f"{bad}\n{shape.logs()}"
+
+
+def test_a_datasource_read_while_s3_is_unreachable_fails_naming_the_location(
+    shape: ProductionShape, ml: Any, schemas: dict[str, str]
+) -> None:
+    location = f"s3://{shape.data_bucket}/data/banking-small.csv"
+    shape.s3.stop()
+    try:
+        try:
+            source = create_s3_datasource(ml, location, schema=schemas["banking.csv"])
+            answer = wait_until_finished(shape, ml, [source])[source]
+        except ClientError as exc:  # refused at once: as good, if it says where
+            answer = {"Status": "FAILED", "Message": exc.response["Error"]["Message"]}
+    finally:
+        shape.s3.start()
+
+    bad = answer["Status"] != "FAILED" or unclear(answer) or location not in answer["Message"]
+    record(SUITE, "S3 unreachable", tried=1, bad=int(bad), bad_means=BAD_MEANS)
+    assert answer["Status"] == "FAILED", answer
+    assert location in answer["Message"] and not unclear(answer), answer["Message"]
+
+
+def test_a_datasource_the_console_may_not_read_fails_saying_access_is_denied(
+    shape: ProductionShape, ml: Any, schemas: dict[str, str]
+) -> None:
+    location = f"s3://{shape.data_bucket}/private/banking.csv"
+
+    try:
+        source = create_s3_datasource(ml, location, schema=schemas["banking.csv"])
+        answer = wait_until_finished(shape, ml, [source])[source]
+    except ClientError as exc:
+        answer = {"Status": "FAILED", "Message": exc.response["Error"]["Message"]}
+    message = str(answer.get("Message", ""))
+    bad = answer["Status"] != "FAILED" or location not in message or "denied" not in message.lower()
+    record(SUITE, "S3 access denied", tried=1, bad=int(bad), bad_means=BAD_MEANS)
+    assert answer["Status"] == "FAILED", answer
+    assert location in message and "denied" in message.lower(), message
+
+
+def test_a_batch_prediction_on_a_full_disk_fails_saying_the_disk_is_full(
+    shape: ProductionShape, ml: Any, default_path: DefaultPath
+) -> None:
+    if not shape.tmp_is_tmpfs:
+        pytest.skip("this machine cannot mount a small tmpfs for the workers' temporary files")
+    filler = fill_disk(shape.tmp)
+    try:
+        batch = create_batch_prediction(
+            ml,
+            default_path.refs["model"],
+            default_path.refs["batch_source"],
+            f"s3://{shape.data_bucket}/out/{uuid.uuid4().hex[:8]}/",
+        )
+        answer = wait_until_finished(shape, ml, [batch])[batch]
+    finally:
+        filler.unlink()
+
+    message = str(answer.get("Message", ""))
+    bad = answer["Status"] != "FAILED" or "disk is full" not in message
+    record(SUITE, "output store full (ENOSPC)", tried=1, bad=int(bad), bad_means=BAD_MEANS)
+    assert answer["Status"] == "FAILED", answer
+    assert "disk is full" in message and not unclear(answer), f"{message}\n{shape.logs()}"
+
+
+def test_a_graceful_stop_leaves_no_process_and_no_job_in_progress(
+    shape: ProductionShape, ml: Any, default_path: DefaultPath
+) -> None:
+    model = create_model(ml, default_path.refs["train"], passes=20)
+    wait_for(
+        lambda: (status_or_none(ml, model) or {}).get("Status") == "INPROGRESS",
+        timeout=JOB_TIMEOUT,
+        what="the training to start",
+        step=0.2,
+    )
+
+    left = shape.stop_gracefully()
+    in_progress = shape.jobs_in_progress()
+    record(
+        SUITE,
+        "graceful stop (SIGTERM to gunicorn, workers, beat)",
+        tried=1,
+        bad=len(left) + len(in_progress),
+        bad_means="processes left or jobs left In progress",
+    )
+    assert not left, f"still running: {left}\n{shape.logs()}"
+    assert not in_progress, in_progress
