@@ -13,6 +13,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
 from console.jobs.statistics import files_of
@@ -68,7 +69,7 @@ def batch_prediction_download(request: HttpRequest, entity_id: str, index: int) 
     response = StreamingHttpResponse(
         results.compressed_chunks(bp, result), content_type="application/gzip"
     )
-    response["Content-Disposition"] = f'attachment; filename="{result.result_name}"'
+    response["Content-Disposition"] = attachment(result.result_name)
     return response
 
 
@@ -79,7 +80,7 @@ def batch_prediction_download_csv(request: HttpRequest, entity_id: str, index: i
     response = StreamingHttpResponse(
         results.decompressed_chunks(bp, result), content_type="text/csv; charset=utf-8"
     )
-    response["Content-Disposition"] = f'attachment; filename="{result.csv_name}"'
+    response["Content-Disposition"] = attachment(result.csv_name)
     return response
 
 
@@ -91,7 +92,7 @@ def batch_prediction_manifest(request: HttpRequest, entity_id: str) -> HttpRespo
         raise Http404("This batch prediction has no manifest.")
     response = HttpResponse(json.dumps(bp.outputs), content_type="application/json")
     name = bp.manifest_location.rsplit("/", 1)[-1] or f"{bp.entity_id}.manifest"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Content-Disposition"] = attachment(name)
     return response
 
 
@@ -110,6 +111,13 @@ def batch_prediction_tags(request: HttpRequest, entity_id: str) -> HttpResponse:
 def batch_prediction_delete(request: HttpRequest, entity_id: str) -> HttpResponse:
     bp = owned_or_404(BatchPrediction, request, entity_id)
     return delete_and_return(request, bp, delete_batch_prediction)
+
+
+def attachment(filename: str) -> str:
+    """The download's header: a result is named after its input file, which may hold a quote, a
+    backslash or non-ASCII letters; Django's helper escapes them (RFC 6266) where an f-string
+    would end the quoted name early."""
+    return content_disposition_header(True, filename) or "attachment"
 
 
 def _result_or_404(

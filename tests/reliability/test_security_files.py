@@ -25,6 +25,7 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from evaluation_factories import completed_evaluation
 from prediction_factories import data_source, run_all
 from reliability_figures import record
 
@@ -212,3 +213,29 @@ def test_a_data_folder_and_database_made_before_the_fix_are_tightened_and_new_on
         bad_means="paths readable by other users",
     )
     assert wrong == {"folders": [], "files": []}
+
+
+@pytest.mark.parametrize(
+    ("input_name", "header"),
+    [
+        ('we"ird\\.csv', 'attachment; filename="bp-Quoted00001-we\\"ird\\\\.csv.gz"'),
+        ("données.csv", "attachment; filename*=utf-8''bp-Quoted00001-donn%C3%A9es.csv.gz"),
+    ],
+)
+def test_a_result_named_after_an_odd_input_file_gets_a_well_formed_download_header(
+    owner: Any, owner_client: Client, input_name: str, header: str
+) -> None:
+    """A quote in the file name must not end the header's quoted name early (RFC 6266)."""
+    ev = completed_evaluation(owner, "BINARY", 1)
+    bp = BatchPrediction.objects.create(
+        owner=owner,
+        entity_id="bp-Quoted00001",
+        ml_model=ev.ml_model,
+        batch_prediction_data_source=ev.evaluation_data_source,
+        status=Status.COMPLETED,
+        outputs={f"/data/{input_name}": f"batch-prediction/result/bp-Quoted00001-{input_name}.gz"},
+    )
+
+    response = owner_client.get(reverse("console:batchprediction-download", args=[bp.entity_id, 0]))
+
+    assert response["Content-Disposition"] == header
