@@ -3,6 +3,7 @@ FAILED "Stopped by <user> at <time>", and whatever waits on it fails with that c
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import subprocess
@@ -14,6 +15,7 @@ from typing import Any
 
 import psutil
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 from prediction_factories import banking_batch_source, banking_model, run_all
 
@@ -257,7 +259,9 @@ def wait_until_a_zombie(pid: int) -> None:
         time.sleep(0.02)
 
 
-@pytest.mark.parametrize("where", ["worker start", "lost pool process", "redelivery", "sweep task"])
+@pytest.mark.parametrize(
+    "where", ["worker start", "lost pool process", "redelivery", "sweep task", "sweep command"]
+)
 def test_every_place_that_learns_of_a_dead_worker_fails_its_job(
     owner: Any, shared_data: Path, enqueued: list[Any], where: str
 ) -> None:
@@ -270,8 +274,12 @@ def test_every_place_that_learns_of_a_dead_worker_fails_its_job(
         assert tasks.fail_job_if_its_process_died("console.train_ml_model", [ml.pk])
     elif where == "redelivery":
         assert tasks.train_ml_model(ml.pk) == "failed-redelivered"
-    else:
+    elif where == "sweep task":
         assert "and 1 of dead worker processes" in tasks.sweep_stale_jobs()
+    else:
+        out = io.StringIO()
+        call_command("sweep_stale_jobs", stdout=out)
+        assert "Failed 0 stale job(s) and 1 job(s) whose worker process" in out.getvalue()
 
     ml.refresh_from_db()
     assert ml.status == Status.FAILED

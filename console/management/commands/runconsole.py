@@ -28,7 +28,6 @@ from django.core.management.base import BaseCommand, CommandError
 
 PROC = Path("/proc")
 PR_SET_PDEATHSIG = 1
-BEAT_STOP_TIMEOUT = 5.0
 
 
 class Command(BaseCommand):
@@ -48,29 +47,31 @@ class Command(BaseCommand):
         # Checked before the worker starts: runserver failing on a taken port exits at once
         # (os._exit), without running the `finally` that stops the worker.
         ensure_address_is_free(options["addr"])
-        signal.signal(signal.SIGTERM, _exit_quietly)
-        worker = start_child(worker_command(options["concurrency"]))
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            if signal.getsignal(sig) is not signal.SIG_IGN:  # a background job keeps ignoring ^C
+                signal.signal(sig, _exit_quietly)
+        children: list[subprocess.Popen[bytes]] = []
         try:
-            beat = start_child(beat_command())
-            try:
-                broker = settings.CELERY_BROKER_URL.split("://", 1)[0]
-                self.stdout.write(
-                    f"Celery worker (pid {worker.pid}, broker: {broker}) and beat (pid {beat.pid}) started."
-                )
-                self.stdout.write(
-                    f"AML Console: http://{options['addr']}/  (Ctrl-C stops web and worker)"
-                )
-                call_command("runserver", options["addr"], use_reloader=False, use_threading=True)
-            finally:
-                stop_children([beat], timeout=BEAT_STOP_TIMEOUT)
-        finally:
+            children.append(start_child(worker_command(options["concurrency"])))
+            children.append(start_child(beat_command()))
+            broker = settings.CELERY_BROKER_URL.split("://", 1)[0]
+            worker, beat = children
             self.stdout.write(
-                f"Stopping the worker: its running jobs get {options['stop_timeout']:g} s to finish "
-                "(Ctrl-C again to stop them now)."
+                f"Celery worker (pid {worker.pid}, broker: {broker}) and beat (pid {beat.pid}) started."
             )
-            failed = stop_worker(worker, timeout=options["stop_timeout"])
-            if failed:
-                self.stdout.write(f"Marked {failed} unfinished job(s) FAILED.")
+            self.stdout.write(
+                f"AML Console: http://{options['addr']}/  (Ctrl-C stops web and worker)"
+            )
+            call_command("runserver", options["addr"], use_reloader=False, use_threading=True)
+        finally:
+            if children:
+                self.stdout.write(
+                    f"Stopping: running jobs get {options['stop_timeout']:g} s to finish "
+                    "(Ctrl-C again to stop them now)."
+                )
+                failed = stop_worker(*children, timeout=options["stop_timeout"])
+                if failed:
+                    self.stdout.write(f"Marked {failed} unfinished job(s) FAILED.")
 
 
 def worker_command(concurrency: int) -> list[str]:
@@ -127,12 +128,15 @@ def _exit_quietly(*_: Any) -> None:
     raise SystemExit(0)
 
 
-def stop_worker(worker: subprocess.Popen[bytes], *, timeout: float) -> int:
-    """Warm-shut the worker, kill what is left, fail the jobs its processes had claimed."""
+def stop_worker(
+    worker: subprocess.Popen[bytes], *others: subprocess.Popen[bytes], timeout: float
+) -> int:
+    """Warm-shut the worker (and `others`, the beat, alongside), kill what is left of them, and
+    fail the jobs the worker's processes had claimed. Returns how many were failed."""
     from console import lifecycle
 
     pids = group_members(worker.pid)
-    stop_children([worker], timeout=timeout)
+    stop_children([worker, *others], timeout=timeout)
     return lifecycle.fail_jobs_of_dead_workers(message=lifecycle.CONSOLE_STOPPED, pids=pids)
 
 

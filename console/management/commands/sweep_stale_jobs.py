@@ -10,7 +10,14 @@ from console import lifecycle
 
 
 class Command(BaseCommand):
-    help = "Mark INPROGRESS jobs with no recent progress as FAILED."
+    help = (
+        "Mark FAILED the INPROGRESS jobs with no recent progress, and those whose process on "
+        "this host is gone."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        self.stdout.write(f"Failed {lifecycle.sweep_stale_jobs()} stale job(s).")
+        stale = lifecycle.sweep_stale_jobs()
+        orphaned = lifecycle.fail_jobs_of_dead_workers()
+        self.stdout.write(
+            f"Failed {stale} stale job(s) and {orphaned} job(s) whose worker process on this host is gone."
+        )
