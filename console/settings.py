@@ -300,12 +300,13 @@ if env_bool("AML_BEHIND_PROXY", AML_HTTPS):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Content-Security-Policy (console.csp): every script and style is our own file, so no inline
-# script, handler, style element or attribute, and no eval. data: images: the favicon, Plotly's PNGs.
+# script, handler, style element or attribute, and no eval. data: images: the favicon; blob:
+# images: Plotly's PNG export (the modebar's camera) draws its SVG through a blob: URL.
 AML_CONTENT_SECURITY_POLICY = {
     "default-src": ["'self'"],
     "script-src": ["'self'"],
     "style-src": ["'self'"],
-    "img-src": ["'self'", "data:"],
+    "img-src": ["'self'", "data:", "blob:"],
     "font-src": ["'self'"],
     "connect-src": ["'self'"],
     "object-src": ["'none'"],
