@@ -164,6 +164,13 @@ def visit_object_pages(session: Any, log: ViolationLog, world: dict[str, Any]) -
             assert charts_drawn(page) > 0
             log.page_done(f"{kind} model")
 
+    with session.step("a chart exported as PNG (the modebar's camera)"):
+        exported = page.evaluate(
+            "async () => Plotly.toImage(document.querySelector('.js-plotly-plot'), {format: 'png'})"
+        )
+        assert exported.startswith("data:image/png;base64,") and len(exported) > 1000
+        log.page_done("PNG export")
+
     with session.step("binary evaluation: the threshold explorer's slider moved"):
         page.goto(session.url(f"/evaluations/{world['evaluation'].entity_id}/"))
         assert charts_drawn(page) > 0
