@@ -23,6 +23,7 @@ from console.models import BatchPrediction, DataSource, Evaluation, MLModel
 pytestmark = [pytest.mark.reliability, pytest.mark.django_db]
 
 LEAKS = "cross-user leaks (anything but 404)"
+HTMX = {"HX-Request": "true"}  # how the pages ask for their fragments
 RESOURCE_TYPES = {"DataSource": "ds", "MLModel": "ml", "Evaluation": "ev", "BatchPrediction": "bp"}
 
 
@@ -67,6 +68,7 @@ def bait(world: World) -> dict[str, Any]:
         "key": "bob",
         "value": "was here",
         "description": "Bob's",
+        "q": "AlicePrivate",  # the dashboard's search: her rows would bring her ids
     }
 
 
@@ -133,19 +135,20 @@ def test_a_signed_in_stranger_gets_404_for_every_url_pattern_filled_with_the_own
     before = world.snapshot()
     bob, leaks, tried, method_refusals = Client(), [], 0, 0
     for probe in probes:
-        # Bare, and (where no id is in the path) with Alice's ids in every field a form reads.
-        for method, data in product(
-            ("get", "post"), ({}, bait(world)) if not probe.params else ({},)
-        ):
+        # Bare, and (where no id is in the path) with Alice's ids in every field a form reads;
+        # as a page and as an htmx fragment.
+        datas = ({}, bait(world)) if not probe.params else ({},)
+        for method, data, htmx in product(("get", "post"), datas, ({}, HTMX)):
             bob.force_login(stranger)  # a probe of a logout URL signs him out
             send = bob.get if method == "get" else bob.post
-            response = send(probe.path, data)
-            control = send(nowhere(probe.path, world), data).status_code
+            response = send(probe.path, data, headers=htmx)
+            control = send(nowhere(probe.path, world), data, headers=htmx).status_code
             tried += 1
             method_refusals += response.status_code == 405
             problem = leak_of(probe, response, world, control, data)
             if problem:
-                leaks.append(f"{method.upper()} {probe.path} ({probe.name}): {problem}")
+                how = f"{method.upper()}{' htmx' if htmx else ''}{' with her ids' if data else ''}"
+                leaks.append(f"{how} {probe.path} ({probe.name}): {problem}")
     after = world.snapshot()
     changed = [kind for kind in before if before[kind] != after[kind]]
     taken = borrowed(world, stranger)
@@ -161,7 +164,7 @@ def test_a_signed_in_stranger_gets_404_for_every_url_pattern_filled_with_the_own
         tried=tried,
         bad=len(leaks) + len(changed) + len(taken),
         bad_means=LEAKS,
-        note=f"{len(probes)} URLs from {len(every_pattern())} patterns, GET and POST; "
+        note=f"{len(probes)} URLs from {len(every_pattern())} patterns, GET and POST, page and htmx; "
         f"{method_refusals} were 405 for any id",
     )
     assert leaks == [], "\n".join(leaks)
