@@ -71,6 +71,25 @@ def wait_for(condition: Callable[[], Any], *, timeout: float, what: str, step: f
         time.sleep(step)
 
 
+def still_running(processes: list[Any], *, timeout: float) -> list[Any]:
+    """The psutil processes still running after up to `timeout` s. A zombie has stopped: its
+    parent is gone and whatever reaps orphans (init, a container's pid 1) may never reap it."""
+    import psutil
+
+    def runs(process: Any) -> bool:
+        try:
+            return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return False
+
+    deadline = time.monotonic() + timeout
+    while True:
+        alive = [process for process in processes if runs(process)]
+        if not alive or time.monotonic() > deadline:
+            return alive
+        time.sleep(0.05)
+
+
 @pytest.fixture
 def wait() -> Callable[..., Any]:
     """`wait(condition, timeout=..., what=...)`: the polling helper, for the test modules."""

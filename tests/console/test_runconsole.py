@@ -16,6 +16,7 @@ import psutil
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from realservices import still_running
 
 from console import lifecycle
 from console.claimants import Claimant, process_start, this_host
@@ -120,8 +121,7 @@ def test_a_stop_kills_a_child_that_ignores_sigterm_and_every_process_of_its_grou
     stop_children([leader], timeout=0.5)
 
     assert leader.returncode == -signal.SIGKILL
-    psutil.wait_procs([grandchild], timeout=10)
-    assert not grandchild.is_running()
+    assert still_running([grandchild], timeout=10) == []
 
 
 def test_a_stop_lets_a_child_that_exits_on_sigterm_finish_by_itself() -> None:
@@ -146,8 +146,7 @@ def test_the_children_stop_when_runconsole_itself_is_killed() -> None:
     parent.kill()  # SIGKILL: runconsole's own stop never runs
     parent.wait()
 
-    gone, alive = psutil.wait_procs([child], timeout=10)
-    assert alive == [] and gone == [child]
+    assert still_running([child], timeout=10) == []
 
 
 @pytest.mark.django_db

@@ -21,7 +21,7 @@ from typing import Any
 import psutil
 import pytest
 from prediction_factories import data_root, data_source
-from realservices import ROOT, console_process_env, free_port
+from realservices import ROOT, console_process_env, free_port, still_running
 from reliability_figures import record
 
 from console import dependencies, lifecycle
@@ -227,7 +227,7 @@ def test_a_graceful_stop_of_runconsole_during_a_training_leaves_no_process_and_n
         exit_code = console.wait(timeout=60)
     finally:
         leave_nothing_behind(console, family)
-    _, alive = psutil.wait_procs(family, timeout=10)
+    alive = still_running(family, timeout=10)
     beats = [
         p
         for p in psutil.process_iter(["cmdline"])
