@@ -8,14 +8,17 @@ message that names it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
+from kombu.exceptions import KombuError
 
 from console.models import AMLObject, BatchPrediction, DataSource, Evaluation, MLModel, Status
 
 READY, WAITING, BLOCKED = "ready", "waiting", "blocked"
+log = logging.getLogger(__name__)
 
 
 def dependencies_of(obj: AMLObject) -> list[AMLObject]:
@@ -66,7 +69,32 @@ def enqueue(obj: AMLObject) -> None:
     """Send the object's job to a worker once the current transaction has committed."""
     task = task_for(type(obj))
     pk = obj.pk
-    transaction.on_commit(lambda: task.delay(pk))
+    transaction.on_commit(lambda: _send(task, type(obj), pk))
+
+
+def _send(task: Any, model: type[AMLObject], pk: int) -> None:
+    """Publish the job; when the broker cannot take it, fail the row saying so.
+
+    Nothing else would ever run a job whose message was never sent: the row would wait in
+    PENDING forever, and the caller (a web request, or a worker releasing dependents) would
+    see a server error instead.
+    """
+    try:
+        task.delay(pk)
+    except (KombuError, OSError) as exc:
+        log.error("could not queue %s for %s %s: %s", task.name, model.__name__, pk, exc)
+        from console import lifecycle
+
+        obj = model.objects.filter(pk=pk).first()
+        if obj is not None:
+            lifecycle.fail(obj, unqueued_message(exc))
+
+
+def unqueued_message(exc: Exception) -> str:
+    return (
+        "The job could not be queued: the task queue (the Celery broker) did not answer "
+        f"({exc}). Create it again to retry once the broker is back."
+    )
 
 
 def release_dependents(obj: AMLObject) -> None:

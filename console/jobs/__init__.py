@@ -12,6 +12,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from django.db import InterfaceError, OperationalError, connections
+
 from console import dependencies, lifecycle
 from console.models import AMLObject, Status
 from mlcore.errors import MLCoreError
@@ -108,6 +110,19 @@ def _work(obj: AMLObject, body: JobBody, what: str) -> str:
         context.flush_invalid()
         lifecycle.fail(obj, str(exc))
         return "failed"
+    except (OperationalError, InterfaceError) as exc:
+        # the database dropped the connection under the job (a restart, a failover): record why
+        # on a fresh one, or the row would stay INPROGRESS until the sweep blamed the worker
+        log.exception("%s for %s lost the database connection", what, obj.entity_id)
+        _close_dropped_connections()
+        context.flush_invalid()
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        lifecycle.fail(
+            obj,
+            f"The connection to the database was lost while {what} ({reason}). "
+            "Create it again to retry.",
+        )
+        return "failed-database"
     except Exception as exc:  # a bug must still leave the row FAILED, never INPROGRESS
         log.exception("%s for %s crashed", what, obj.entity_id)
         context.flush_invalid()
@@ -116,6 +131,15 @@ def _work(obj: AMLObject, body: JobBody, what: str) -> str:
     context.flush_invalid()
     finished = lifecycle.complete(obj, compute_time_ms=context.cpu_ms(), **fields)
     return "completed" if finished else "cancelled"
+
+
+def _close_dropped_connections() -> None:
+    """Close connections the database dropped; the next query opens a fresh one."""
+    for connection in connections.all(initialized_only=True):
+        if connection.connection is None or connection.in_atomic_block:
+            continue
+        if not connection.is_usable():
+            connection.close()
 
 
 def explain_unclaimed(model: type[AMLObject], pk: int) -> str:

@@ -324,6 +324,27 @@ def test_it_fails_with_an_internal_error_when_the_engine_crashes(
     assert "FAILED: Internal error" in ds.log
 
 
+def test_it_fails_saying_the_database_connection_was_lost_when_the_database_drops_it(
+    owner: Any, datasets: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.db import OperationalError
+
+    def dropped(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        raise OperationalError("terminating connection due to administrator command\nmore")
+
+    monkeypatch.setattr(statistics_job, "compute_statistics", dropped)
+    ds = create(owner, write_csv(datasets), SMALL_SCHEMA)
+
+    outcome, ds = run(ds)
+
+    assert outcome == "failed-database"
+    assert ds.status == Status.FAILED
+    assert ds.message == (
+        "The connection to the database was lost while computing statistics "
+        "(terminating connection due to administrator command). Create it again to retry."
+    )
+
+
 def test_it_stops_quietly_when_the_row_was_failed_while_it_worked(
     owner: Any, datasets: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
