@@ -155,15 +155,21 @@ def stop_children(children: list[subprocess.Popen[bytes]], *, timeout: float) ->
             # The leader is not reaped yet, so its pid (the group's id) cannot have been reused.
             _signal_group(child, signal.SIGKILL)
             child.wait()
+        # SIGKILL is delivered asynchronously: wait until the killed are dead, so the jobs they
+        # claimed are seen to have lost their process.
+        _wait_until(lambda: not any(group_members(c.pid, live_only=True) for c in children), 10)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 
 
-def group_members(pgid: int) -> set[int]:
-    """Pids of the processes in process group `pgid` (Linux /proc; just the leader elsewhere)."""
+def group_members(pgid: int, *, live_only: bool = False) -> set[int]:
+    """Pids of the processes in process group `pgid` (Linux /proc; just the leader elsewhere).
+
+    `live_only` leaves out zombies: they have exited, and their reaper may be slow to reap.
+    """
     if not (PROC / "self" / "stat").exists():
-        return {pgid}
+        return set() if live_only else {pgid}
     members = set()
     for entry in PROC.iterdir():
         if entry.name.isdigit():
@@ -171,7 +177,8 @@ def group_members(pgid: int) -> set[int]:
                 stat = (entry / "stat").read_text()
             except OSError:
                 continue  # exited while we looked
-            if int(stat[stat.rindex(")") + 2 :].split()[2]) == pgid:
+            state, _, group = stat[stat.rindex(")") + 2 :].split()[:3]
+            if int(group) == pgid and not (live_only and state in {"Z", "X"}):
                 members.add(int(entry.name))
     return members
 
