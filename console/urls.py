@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from console.models import BatchPrediction, DataSource, Evaluation, MLModel
@@ -267,6 +268,20 @@ console_patterns = [
 
 urlpatterns = [
     path("", include((console_patterns, "console"))),
-    path("accounts/", include("django.contrib.auth.urls")),
+    # Sign-in, sign-out and password change only: a password reset by email needs a mail server
+    # a self-hosted console seldom has (unconfigured, the reset form ended in an HTTP 500); an
+    # administrator sets a forgotten password with `manage.py changepassword`.
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "accounts/password_change/",
+        auth_views.PasswordChangeView.as_view(),
+        name="password_change",
+    ),
+    path(
+        "accounts/password_change/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
     path("admin/", admin.site.urls),
 ]

@@ -15,15 +15,8 @@ from security_world import World, alice_world, probe_urls
 pytestmark = [pytest.mark.reliability, pytest.mark.django_db]
 
 LOGIN_PAGES = ("/accounts/login/", "/admin/login/")
-# The pages a visitor must reach before signing in: Django's own sign-in and password reset.
-PUBLIC_BY_DESIGN = {
-    "login",
-    "password_reset",
-    "password_reset_done",
-    "password_reset_confirm",
-    "password_reset_complete",
-    "admin:login",
-}
+# The pages a visitor must reach before signing in: the console's and the admin site's sign-in.
+PUBLIC_BY_DESIGN = {"login", "admin:login"}
 
 
 @pytest.fixture
@@ -61,7 +54,7 @@ def test_every_page_sends_an_anonymous_visitor_to_sign_in_and_shows_nothing(worl
         tried=2 * len(probes),
         bad=len(shown),
         bad_means="pages that answered an anonymous visitor with content",
-        note=f"{len(public)} sign-in and password-reset pages are public by design",
+        note=f"{len(public)} sign-in pages are public by design",
     )
     assert shown == [], "\n".join(shown)
     assert public <= PUBLIC_BY_DESIGN
@@ -113,3 +106,10 @@ def test_every_form_refuses_a_post_without_its_csrf_token_and_accepts_one_with_i
 def _csrf_token(browser: Client) -> str:
     browser.get("/")  # the dashboard's forms set the cookie
     return browser.cookies["csrftoken"].value
+
+
+@pytest.mark.parametrize("path", ["/accounts/password_reset/", "/accounts/reset/MQ/set-password/"])
+def test_there_is_no_password_reset_by_email_to_fail_without_a_mail_server(
+    client: Client, path: str
+) -> None:
+    assert client.post(path, {"email": "alice@example.com"}).status_code == 404
