@@ -16,7 +16,7 @@ from django.conf import settings
 from django.test import Client
 from reliability_figures import record
 
-from console.csp import HEADER, policy_header
+from console.csp import HEADER, REPORT_ONLY_HEADER, policy_header
 from console.plotly_css import STYLESHEET, expected_stylesheet
 from console.staticfinders import PLOTLY_JS
 
@@ -175,3 +175,13 @@ def test_the_map_stylesheet_plotly_would_inject_is_the_one_our_template_stops() 
     assert stopped is not None
     bundle = PLOTLY_JS.read_text(encoding="utf-8")
     assert f'document.getElementById("{stopped.group(1)}")' in bundle
+
+
+@pytest.mark.django_db
+def test_report_only_mode_sends_the_policy_without_enforcing_it(settings: Any) -> None:
+    settings.AML_CSP_REPORT_ONLY = True
+    response = Client().get("/accounts/login/")  # a new client loads the middleware anew
+    assert response.headers[REPORT_ONLY_HEADER] == policy_header(
+        settings.AML_CONTENT_SECURITY_POLICY
+    )
+    assert HEADER not in response.headers
