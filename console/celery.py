@@ -23,6 +23,13 @@ def fail_jobs_of_dead_workers_on_this_host(**_: Any) -> None:
     timeout (an hour on Redis) and its beat died with it: without this, its jobs would stay In
     progress until another host's sweep noticed them.
     """
+    from django.db import connection
+
     from console import lifecycle
 
-    lifecycle.fail_jobs_of_dead_workers()
+    try:
+        lifecycle.fail_jobs_of_dead_workers()
+    finally:
+        # The main process forks new pool processes later: it keeps no database connection.
+        if not connection.in_atomic_block:  # (a test's transaction)
+            connection.close()

@@ -11,6 +11,7 @@ from typing import Any
 
 from celery import shared_task
 from celery.worker.request import Request
+from django.db import connection
 
 from console import lifecycle
 from console.jobs import run_job
@@ -39,6 +40,11 @@ class JobRequest(Request):
             fail_job_if_its_process_died(self.task.name, self.args)
         except Exception:  # never in the way of Celery's own handling of the failure
             log.exception("could not check the job of lost task %s", self.id)
+        finally:
+            # This is the main process, which forks the replacement pool process: it keeps no
+            # database connection open.
+            if not connection.in_atomic_block:  # (a test's transaction)
+                connection.close()
         return super().on_failure(
             exc_info, send_failed_event=send_failed_event, return_ok=return_ok
         )
