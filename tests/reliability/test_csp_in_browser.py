@@ -274,11 +274,12 @@ def visit_object_pages(session: Any, log: ViolationLog, world: dict[str, Any]) -
 
 def visit_admin(session: Any, log: ViolationLog, world: dict[str, Any]) -> None:
     page = session.page
-    with session.step("Django's admin: index, a list, a change form"):
+    with session.step("Django's admin (index, a list, a change form) and password change"):
         for path in (
             "/admin/",
             "/admin/auth/user/",
             f"/admin/auth/user/{world['owner'].pk}/change/",
+            "/accounts/password_change/",
         ):
             page.goto(session.url(path))
             expect(page.locator("#content")).to_be_visible()
