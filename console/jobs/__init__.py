@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import InterfaceError, OperationalError, connections
 
@@ -25,6 +25,7 @@ INVALID_LINES_LOGGED = 100
 PROGRESS_EVERY_SECONDS = 0.5
 
 JobBody = Callable[[Any, "JobContext"], dict[str, Any]]
+T = TypeVar("T")
 
 
 class JobCancelled(Exception):
@@ -84,20 +85,47 @@ class JobContext:
 
 def run_job(model: type[AMLObject], pk: int, body: JobBody, *, what: str) -> str:
     """Run `body` for the row once its dependencies are complete. Returns a short outcome."""
+    # Before the claim nothing has run: a database that is restarting is waited for, or the
+    # task would end with an error, its message be acknowledged, and the row stay PENDING.
+    claimed, outcome = with_database(lambda: _claim_when_ready(model, pk))
+    if claimed is None:
+        return outcome
+    return _work(claimed, body, what)
+
+
+def _claim_when_ready(model: type[AMLObject], pk: int) -> tuple[AMLObject | None, str]:
     obj = model.objects.filter(pk=pk).first()
     if obj is None:
-        return "missing"
+        return None, "missing"
     if obj.status == Status.PENDING:
         state, why = dependencies.readiness(obj)
         if state == dependencies.WAITING:
-            return "waiting"  # enqueued again when the dependency completes
+            return None, "waiting"  # enqueued again when the dependency completes
         if state == dependencies.BLOCKED:
             lifecycle.fail(obj, why)
-            return "failed-dependency"
+            return None, "failed-dependency"
     claimed = lifecycle.claim(model, pk)
     if claimed is None:
-        return explain_unclaimed(model, pk)
-    return _work(claimed, body, what)
+        return None, explain_unclaimed(model, pk)
+    return claimed, "claimed"
+
+
+DATABASE_PATIENCE_SECONDS = 60.0
+
+
+def with_database(action: Callable[[], T], *, patience: float = DATABASE_PATIENCE_SECONDS) -> T:
+    """`action()`, again on a fresh connection while the database is unreachable (a restart,
+    a failover), for up to `patience` seconds."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            return action()
+        except (OperationalError, InterfaceError):
+            if time.monotonic() > deadline:
+                raise
+            log.warning("the database is unreachable; trying again in a second", exc_info=True)
+            _close_dropped_connections()
+            time.sleep(1)
 
 
 def _work(obj: AMLObject, body: JobBody, what: str) -> str:
@@ -114,14 +142,18 @@ def _work(obj: AMLObject, body: JobBody, what: str) -> str:
         # the database dropped the connection under the job (a restart, a failover): record why
         # on a fresh one, or the row would stay INPROGRESS until the sweep blamed the worker
         log.exception("%s for %s lost the database connection", what, obj.entity_id)
-        _close_dropped_connections()
-        context.flush_invalid()
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        lifecycle.fail(
-            obj,
-            f"The connection to the database was lost while {what} ({reason}). "
-            "Create it again to retry.",
-        )
+
+        def record_the_loss() -> None:
+            _close_dropped_connections()
+            context.flush_invalid()
+            lifecycle.fail(
+                obj,
+                f"The connection to the database was lost while {what} ({reason}). "
+                "Create it again to retry.",
+            )
+
+        with_database(record_the_loss)
         return "failed-database"
     except Exception as exc:  # a bug must still leave the row FAILED, never INPROGRESS
         log.exception("%s for %s crashed", what, obj.entity_id)

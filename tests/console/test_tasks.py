@@ -435,3 +435,36 @@ def test_the_sweep_task_fails_stale_jobs(owner: Any, datasets: Path, settings: A
     assert tasks.sweep_stale_jobs().startswith("failed 1 stale job(s)")
     assert tasks.sweep_stale_jobs().startswith("failed 0 stale job(s)")
     assert DataSource.objects.get(pk=ds.pk).status == Status.FAILED
+
+
+def test_a_job_waits_for_a_restarting_database_instead_of_ending_with_an_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from django.db import OperationalError
+
+    from console import jobs
+
+    monkeypatch.setattr(jobs.time, "sleep", lambda seconds: None)
+    answers = iter([OperationalError("the database system is starting up")] * 2 + ["claimed"])
+
+    def claim() -> str:
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    assert jobs.with_database(claim) == "claimed"
+
+
+def test_a_job_gives_up_on_a_database_that_stays_away(monkeypatch: pytest.MonkeyPatch) -> None:
+    from django.db import OperationalError
+
+    from console import jobs
+
+    monkeypatch.setattr(jobs.time, "sleep", lambda seconds: None)
+
+    def unreachable() -> str:
+        raise OperationalError("connection refused")
+
+    with pytest.raises(OperationalError, match="connection refused"):
+        jobs.with_database(unreachable, patience=0)

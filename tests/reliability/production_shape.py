@@ -102,7 +102,12 @@ class Postgres:
             self.run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
 
     def restart(self) -> None:
-        self.run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "-t", "60", "restart")
+        # -l: the new server's output goes to the log, not to our pipe (which would never close)
+        self.run(
+            "pg_ctl",
+            *("-D", str(self.data), "-l", str(self.folder / "server.log")),
+            *("-m", "fast", "-w", "-t", "60", "restart"),
+        )
 
     def execute(self, sql: str, database: str = DB_NAME) -> list[tuple[Any, ...]]:
         import psycopg

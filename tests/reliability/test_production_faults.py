@@ -345,8 +345,18 @@ def test_a_model_created_while_redis_is_down_is_refused_clearly_or_runs_when_it_
     assert wait_until_finished(shape, ml, [after])[after]["Status"] == "COMPLETED"
 
 
+def drop_connections(shape: ProductionShape, fault: str) -> str:
+    """Break every connection to the database: terminate its backends, or restart PostgreSQL
+    (returns once it accepts connections again)."""
+    if fault == "terminate":
+        return f"{shape.postgres.terminate_backends()} connections terminated"
+    shape.postgres.restart()
+    return "PostgreSQL restarted"
+
+
+@pytest.mark.parametrize("fault", ["terminate", "restart"])
 def test_dropped_database_connections_leave_no_lasting_errors_and_no_stuck_job(
-    shape: ProductionShape, ml: Any, small_source: Ref
+    shape: ProductionShape, ml: Any, small_source: Ref, fault: str
 ) -> None:
     models = [create_model(ml, small_source, passes=30) for _ in range(4)]
     wait_for(
@@ -355,7 +365,7 @@ def test_dropped_database_connections_leave_no_lasting_errors_and_no_stuck_job(
         what="a training to start",
         step=0.2,
     )
-    terminated = shape.postgres.terminate_backends()
+    done = drop_connections(shape, fault)
 
     failures = []
     for _ in range(30):  # every web thread's first request after the drop, and more
@@ -372,15 +382,17 @@ def test_dropped_database_connections_leave_no_lasting_errors_and_no_stuck_job(
     ]
     record(
         SUITE,
-        "database connections dropped (pg_terminate_backend)",
+        f"database connections dropped ({'pg_terminate_backend' if fault == 'terminate' else 'PostgreSQL restarted'})",
         tried=len(models) + 30,
         bad=len(bad) + len(failures),
         bad_means="jobs stuck or ended without a clear message, or API calls refused",
-        note=f"{terminated} connections terminated; jobs: {outcomes(answers)}",
+        note=f"{done}; jobs: {outcomes(answers)}",
     )
-    assert terminated > 0
     assert not failures, failures
     assert not bad, f"{bad}\n{shape.logs()}"
+    # the workers' next job finds the database again
+    after = create_model(ml, small_source, passes=1)
+    assert wait_until_finished(shape, ml, [after])[after]["Status"] == "COMPLETED"
 
 
 def test_a_datasource_read_while_s3_is_unreachable_fails_naming_the_location(
