@@ -31,10 +31,11 @@ run: install ## set up and run the console on http://127.0.0.1:8000 (web + a rea
 	$(PY) manage.py ensure_first_user
 	$(PY) manage.py runconsole
 
-system-test-deps: ## apt-get what the tests drive for real: redis-server and Debian's chromium
-	@if ! command -v redis-server >/dev/null || ! command -v chromium >/dev/null; then \
+system-test-deps: ## apt-get what the tests drive for real: redis-server, Debian's chromium, PostgreSQL 15
+	@if ! command -v redis-server >/dev/null || ! command -v chromium >/dev/null || \
+	  [ ! -x /usr/lib/postgresql/15/bin/initdb ]; then \
 	  $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends redis-server chromium >/dev/null; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends redis-server chromium postgresql >/dev/null; \
 	fi
 
 test: install-test system-test-deps ## install everything the tests need and run the whole suite

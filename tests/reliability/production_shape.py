@@ -374,6 +374,14 @@ class ProductionShape:
             )
         ]
 
+    def row(self, table: str, entity_id: str) -> tuple[str, str]:
+        """(status, message) of one object, read from the database itself."""
+        rows = self.postgres.execute(
+            f"SELECT status, message FROM console_{table} WHERE entity_id = '{entity_id}'"
+        )
+        assert len(rows) == 1, f"{table} {entity_id}: {rows}"
+        return str(rows[0][0]), str(rows[0][1])
+
     def stop_everything(self) -> None:
         for process in self.processes():
             stop_process(process)
