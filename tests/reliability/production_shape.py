@@ -271,6 +271,61 @@ def fill_disk(folder: Path) -> Path:
     return filler
 
 
+# --------------------------------------------------------------------------- the web pages
+
+
+@dataclass(frozen=True)
+class WebUser(ApiUser):
+    """An API user who can also sign in to the console's pages."""
+
+    password: str = ""
+
+
+class WebSession:
+    """The console's pages over HTTP with a signed-in session and its CSRF token."""
+
+    def __init__(self, url: str) -> None:
+        import requests
+
+        self.url = url
+        self.http = requests.Session()
+
+    def post(self, path: str, data: dict[str, Any]) -> Any:
+        token = self.http.cookies.get("csrftoken", "")
+        return self.http.post(
+            path if path.startswith("http") else self.url + path,
+            data={**data, "csrfmiddlewaretoken": token},
+            headers={"Referer": self.url + "/"},
+            allow_redirects=False,
+            timeout=60,
+        )
+
+    def sign_in(self, user: WebUser) -> None:
+        self.http.get(self.url + "/accounts/login/", timeout=60)
+        answer = self.post(
+            "/accounts/login/", {"username": user.username, "password": user.password}
+        )
+        assert answer.status_code == 302, (
+            f"sign-in refused: {answer.status_code} {answer.text[:500]}"
+        )
+
+    def next_step(self, path: str, data: dict[str, Any]) -> str:
+        """POST one wizard step; where it sends the browser next."""
+        answer = self.post(path, data)
+        assert answer.status_code == 302, f"{path}: {answer.status_code} {answer.text[:2000]}"
+        return str(answer.headers["Location"])
+
+    def batch_prediction_into_console_storage(self, ml_model_id: str, data_source_id: str) -> str:
+        """The batch prediction wizard, results kept in the console's own storage; the new id."""
+        data_step = self.next_step("/batch-predictions/new/", {"ml_model": ml_model_id})
+        results_step = self.next_step(data_step, {"data_source": data_source_id})
+        review = self.next_step(
+            results_step, {"destination": "storage", "name": "faults: into the console's storage"}
+        )
+        created = self.next_step(review, {})
+        return created.rstrip("/").rsplit("/", 1)[-1]
+
+
 # --------------------------------------------------------------------------- the whole shape
 
 
@@ -403,11 +458,28 @@ class ProductionShape:
             pytest.fail(f"manage.py {' '.join(args)}:\n{result.stdout}{result.stderr}")
         return result
 
-    def new_user(self) -> ApiUser:
-        """A console user with an access key, made by `manage.py create_access_key`."""
+    def new_user(self) -> WebUser:
+        """A console user who signs in with a password and has an access key, made by
+        `manage.py createsuperuser` and `manage.py create_access_key`."""
         username = f"faults-{uuid.uuid4().hex[:8]}"
-        made = json.loads(self.manage("create_access_key", username, "--create-user").stdout)
-        return ApiUser(username, made["AccessKeyId"], made["SecretAccessKey"])
+        password = secrets.token_urlsafe(16)
+        subprocess.run(
+            [sys.executable, "manage.py", "createsuperuser", "--noinput"]
+            + ["--username", username, "--email", f"{username}@example.com"],
+            cwd=ROOT,
+            env={**self.env, "DJANGO_SUPERUSER_PASSWORD": password},
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        made = json.loads(self.manage("create_access_key", username).stdout)
+        return WebUser(username, made["AccessKeyId"], made["SecretAccessKey"], password)
+
+    def signed_in(self, user: WebUser) -> WebSession:
+        """A browser-like HTTP session of `user` on the console's pages."""
+        session = WebSession(self.url)
+        session.sign_in(user)
+        return session
 
     def ml_client(self, user: ApiUser) -> Any:
         return boto3.client(
