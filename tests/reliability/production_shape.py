@@ -62,6 +62,7 @@ SWEEP_INTERVAL_SECONDS = 5
 WORKER_NAMES = ("fault-one", "fault-two")
 TMPFS_BYTES = 32 * 1024 * 1024
 DENIED_PREFIX = "private/"
+MNIST_ROWS = 1000
 
 
 # --------------------------------------------------------------------------- PostgreSQL
@@ -387,11 +388,20 @@ class ProductionShape:
             self.env, self.web_port, self.folder / "web.log", workers=2, threads=4
         )
 
+    def ensure_running(self) -> None:
+        """Start whatever part of the console is stopped, as its supervisor would."""
+        if not self.workers:
+            self.start_workers()
+        if self.beat is None or self.beat.poll() is not None:
+            self.start_beat()
+        if self.web is None or self.web.poll() is not None:
+            self.start_web()
+
     def processes(self) -> list[subprocess.Popen[Any]]:
         parts = [self.web, self.beat, *(worker.process for worker in self.workers)]
         return [process for process in parts if process is not None]
 
-    def stop_gracefully(self, timeout: float = 90) -> list[str]:
+    def stop_gracefully(self, timeout: float = 90) -> list[int]:
         """SIGTERM to gunicorn, the workers and beat; what is still running after `timeout` s."""
         every = [*self.processes(), *(child for child in self.pool_children())]
         for process in self.processes():
@@ -403,7 +413,7 @@ class ProductionShape:
 
         with contextlib.suppress(pytest.fail.Exception):
             wait_for(all_gone, timeout=timeout, what="every process to exit", step=0.2)
-        left = [str(pid_of(process)) for process in every if is_running(pid_of(process))]
+        left = [pid_of(process) for process in every if is_running(pid_of(process))]
         self.web, self.beat, self.workers = None, None, []
         return left
 
@@ -552,6 +562,10 @@ def upload_data(s3: Any, bucket: str, small_rows: int) -> None:
         s3.upload_file(str(SHARED_DATA_ROOT / name), bucket, f"data/{name}")
     lines = banking.read_text().splitlines(keepends=True)[: small_rows + 1]
     s3.put_object(Bucket=bucket, Key="data/banking-small.csv", Body="".join(lines).encode())
+    # a training that takes a while: MULTICLASS over 1,000 handwritten digits of 784 pixels
+    with (SHARED_DATA_ROOT / "mnist-5k.csv").open() as mnist:
+        first = "".join(line for _, line in zip(range(MNIST_ROWS + 1), mnist, strict=False))
+    s3.put_object(Bucket=bucket, Key="data/mnist-1k.csv", Body=first.encode())
     s3.upload_file(str(banking), bucket, f"{DENIED_PREFIX}banking.csv")
 
 

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import BotoCoreError, ClientError
 from production_shape import (
+    SHARED_DATA_ROOT,
     ProductionShape,
     WebSession,
     WebUser,
@@ -41,6 +42,8 @@ UNHELPFUL = ("traceback", "internal error", "nonetype", "object has no attribute
 TRAIN_SPLIT = '{"splitting":{"percentBegin":0,"percentEnd":70}}'
 EVAL_SPLIT = '{"splitting":{"percentBegin":70,"percentEnd":100}}'
 JOB_TIMEOUT = 180
+# MULTICLASS over 1,000 MNIST digits: several seconds a run, longer than a stop's grace here
+LONG_TRAINING = {"sgd.maxPasses": "100", "sgd.l2RegularizationAmount": "1e-6"}
 
 
 @dataclass(frozen=True)
@@ -188,20 +191,24 @@ def web(shape: ProductionShape, user: WebUser) -> WebSession:
 
 
 @pytest.fixture(scope="module")
-def schemas(shared_data_module: Any) -> dict[str, str]:
+def schemas() -> dict[str, str]:
+    """The banking schemas from the shared data sets (the same files the shape put in S3)."""
+    if not SHARED_DATA_ROOT.exists():
+        pytest.fail(f"the shared data sets are missing: expected them in {SHARED_DATA_ROOT}")
     return {
-        name: (shared_data_module / f"{name}.schema").read_text()
+        name: (SHARED_DATA_ROOT / f"{name}.schema").read_text()
         for name in ("banking.csv", "banking-batch.csv")
     }
 
 
 @pytest.fixture(scope="module")
-def shared_data_module() -> Any:
-    from production_shape import SHARED_DATA_ROOT
-
-    if not SHARED_DATA_ROOT.exists():
-        pytest.fail(f"the shared data sets are missing: expected them in {SHARED_DATA_ROOT}")
-    return SHARED_DATA_ROOT
+def mnist_source(shape: ProductionShape, ml: Any) -> Ref:
+    """A completed datasource of 1,000 MNIST digits, for a training that takes a while."""
+    schema = (SHARED_DATA_ROOT / "mnist-train.csv.schema").read_text()
+    ref = create_s3_datasource(ml, f"s3://{shape.data_bucket}/data/mnist-1k.csv", schema=schema)
+    answer = wait_until_finished(shape, ml, [ref])[ref]
+    assert answer["Status"] == "COMPLETED", answer
+    return ref
 
 
 @dataclass
@@ -505,6 +512,47 @@ def test_batch_predictions_on_a_full_disk_fail_saying_the_disk_is_full(
         note=" | ".join(str(answer.get("Message")) for answer in answers.values()),
     )
     assert not bad, f"{bad}\n{shape.logs()}"
+
+
+def test_a_job_cut_off_by_a_stop_that_ran_out_of_patience_fails_when_the_workers_return(
+    shape: ProductionShape, ml: Any, mnist_source: Ref
+) -> None:
+    shape.ensure_running()
+    model = Ref("MLModel", new_id("ml"))
+    ml.create_ml_model(
+        MLModelId=model.id,
+        MLModelType="MULTICLASS",
+        TrainingDataSourceId=mnist_source.id,
+        Parameters=LONG_TRAINING,
+    )
+    wait_for(
+        lambda: (status_or_none(ml, model) or {}).get("Status") == "INPROGRESS",
+        timeout=JOB_TIMEOUT,
+        what="the training to start",
+        step=0.2,
+    )
+
+    # SIGTERM, and SIGKILL for what still runs after a grace period (docker stop, systemd)
+    survivors = shape.stop_gracefully(timeout=3)
+    for pid in survivors:
+        os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: not any(is_running(pid) for pid in survivors), timeout=30, what="the kill")
+    cut_off = shape.row("mlmodel", model.id)[0] == "INPROGRESS"
+    shape.ensure_running()  # and the supervisor starts the console again
+    answer = wait_until_finished(shape, ml, [model], timeout=60)[model]
+
+    bad = answer["Status"] != "FAILED" or unclear(answer) or "worker" not in answer["Message"]
+    record(
+        SUITE,
+        "stop past its grace period (SIGTERM, SIGKILL after 3 s, restart)",
+        tried=1,
+        bad=int(bad),
+        bad_means=BAD_MEANS,
+        note=f"{answer['Status']}: {answer.get('Message')}",
+    )
+    assert survivors and cut_off, "the training ended within the grace period: nothing was cut off"
+    assert answer["Status"] == "FAILED", answer
+    assert "worker" in answer["Message"] and not unclear(answer), answer["Message"]
 
 
 def test_a_graceful_stop_leaves_no_process_and_no_job_in_progress(
