@@ -295,10 +295,21 @@ def test_twenty_trainings_submitted_at_once_all_complete(
     assert not bad, f"{badly_ended(answers)}\n{shape.logs()}"
 
 
+def create_long_training(ml: Any, mnist_source: Ref) -> Ref:
+    model = Ref("MLModel", new_id("ml"))
+    ml.create_ml_model(
+        MLModelId=model.id,
+        MLModelType="MULTICLASS",
+        TrainingDataSourceId=mnist_source.id,
+        Parameters=LONG_TRAINING,
+    )
+    return model
+
+
 def test_a_training_whose_worker_is_killed_fails_within_a_minute_saying_why(
-    shape: ProductionShape, ml: Any, default_path: DefaultPath
+    shape: ProductionShape, ml: Any, mnist_source: Ref, small_source: Ref
 ) -> None:
-    model = create_model(ml, default_path.refs["train"], passes=200)
+    model = create_long_training(ml, mnist_source)
     wait_for(
         lambda: (status_or_none(ml, model) or {}).get("Status") == "INPROGRESS",
         timeout=JOB_TIMEOUT,
@@ -324,7 +335,7 @@ def test_a_training_whose_worker_is_killed_fails_within_a_minute_saying_why(
     assert "worker" in answer["Message"] and not unclear(answer), answer["Message"]
     assert not is_running(victim)
     # the worker replaced its pool process: the next job runs
-    follow_up = create_model(ml, default_path.refs["train"], passes=1)
+    follow_up = create_model(ml, small_source, passes=1)
     assert wait_until_finished(shape, ml, [follow_up])[follow_up]["Status"] == "COMPLETED"
 
 
@@ -518,13 +529,7 @@ def test_a_job_cut_off_by_a_stop_that_ran_out_of_patience_fails_when_the_workers
     shape: ProductionShape, ml: Any, mnist_source: Ref
 ) -> None:
     shape.ensure_running()
-    model = Ref("MLModel", new_id("ml"))
-    ml.create_ml_model(
-        MLModelId=model.id,
-        MLModelType="MULTICLASS",
-        TrainingDataSourceId=mnist_source.id,
-        Parameters=LONG_TRAINING,
-    )
+    model = create_long_training(ml, mnist_source)
     wait_for(
         lambda: (status_or_none(ml, model) or {}).get("Status") == "INPROGRESS",
         timeout=JOB_TIMEOUT,
