@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
+from kombu.exceptions import KombuError
 
 from console import lifecycle
 from console.models import MLModel, Status
@@ -204,6 +205,22 @@ def _strings(record: dict[str, Any]) -> dict[str, str]:
 
 
 def _enqueue_mount(pk: int) -> None:
-    from console import tasks
+    transaction.on_commit(lambda: _send_mount(pk))
 
-    transaction.on_commit(lambda: tasks.mount_realtime_endpoint.delay(pk))
+
+def _send_mount(pk: int) -> None:
+    """Publish the mount; an endpoint whose message the broker cannot take is FAILED, not left
+    UPDATING with no worker ever coming (and the caller answered with a server error)."""
+    from console import dependencies, tasks
+
+    try:
+        tasks.mount_realtime_endpoint.delay(pk)
+    except (KombuError, OSError) as exc:
+        failed = MLModel.objects.filter(pk=pk, endpoint_status=Endpoint.UPDATING).update(
+            endpoint_status=Endpoint.FAILED, updated_at=timezone.now()
+        )
+        ml = MLModel.objects.filter(pk=pk).first()
+        if failed and ml is not None:
+            lifecycle.append_log(
+                ml, f"Real-time endpoint failed: {dependencies.unqueued_message(exc)}"
+            )

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from realservices import _reset_connections, free_port
 
-from console.models import DataSource, Status
+from console.models import DataSource, MLModel, Status
 from console.services.datasources import create_data_source_from_s3
 
 pytestmark = pytest.mark.django_db
@@ -68,3 +68,27 @@ def test_a_job_the_broker_cannot_take_fails_at_once_saying_the_queue_did_not_ans
     assert source.status == Status.FAILED
     assert "The job could not be queued" in source.message
     assert "Create it again" in source.message
+
+
+def test_an_endpoint_the_broker_cannot_mount_is_failed_not_left_updating(
+    owner: Any, shared_data: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    from prediction_factories import banking_model, run_all
+
+    from console import dependencies
+    from console.services.realtime import create_realtime_endpoint
+
+    sent: list[Any] = []
+    with monkeypatch.context() as patched:  # train with the jobs run here, not through a broker
+        patched.setattr(dependencies, "enqueue", sent.append)
+        ml = banking_model(owner, shared_data, records=500)
+        run_all(sent)
+    request.getfixturevalue("broker_down")
+    capture = request.getfixturevalue("django_capture_on_commit_callbacks")
+
+    with capture(execute=True):
+        create_realtime_endpoint(owner, ml.entity_id)
+
+    ml = MLModel.objects.get(pk=ml.pk)
+    assert ml.endpoint_status == MLModel.EndpointStatus.FAILED
+    assert "Real-time endpoint failed: The job could not be queued" in ml.log

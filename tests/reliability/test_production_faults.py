@@ -339,43 +339,70 @@ def test_a_training_whose_worker_is_killed_fails_within_a_minute_saying_why(
     assert wait_until_finished(shape, ml, [follow_up])[follow_up]["Status"] == "COMPLETED"
 
 
-def test_a_model_created_while_redis_is_down_is_refused_clearly_or_runs_when_it_returns(
-    shape: ProductionShape, ml: Any, small_source: Ref
-) -> None:
-    shape.stop_redis()
-    refusal = ""
+def refusal_of(call: Callable[[], Any]) -> str:
+    """ "" when the call was accepted, else "<code>: <message>" of its refusal."""
     try:
-        try:
-            model = create_model(ml, small_source, passes=2)
-        except ClientError as exc:
-            model = None
-            refusal = f"{exc.response['Error'].get('Code')}: {exc.response['Error']['Message']}"
+        call()
+    except ClientError as exc:
+        return f"{exc.response['Error'].get('Code')}: {exc.response['Error']['Message']}"
+    return ""
+
+
+def clear_refusal(refusal: str) -> bool:
+    return not says_nothing(refusal) and "InternalServerException" not in refusal
+
+
+def endpoint_status_once_settled(ml: Any, model: Ref) -> str:
+    """The real-time endpoint's status once it left UPDATING (READY, or FAILED)."""
+
+    def settled() -> str | None:
+        status = str(
+            (status_or_none(ml, model) or {}).get("EndpointInfo", {}).get("EndpointStatus")
+        )
+        return None if status in ("UPDATING", "None") else status
+
+    return str(wait_for(settled, timeout=60, what="the endpoint to leave UPDATING", step=0.5))
+
+
+def test_submissions_while_redis_is_down_are_refused_clearly_or_end_clearly_once_it_returns(
+    shape: ProductionShape, ml: Any, small_source: Ref, default_path: DefaultPath
+) -> None:
+    model = Ref("MLModel", new_id("ml"))
+    trained = default_path.refs["model"]
+    shape.stop_redis()
+    try:
+        model_refusal = refusal_of(
+            lambda: ml.create_ml_model(
+                MLModelId=model.id, MLModelType="BINARY", TrainingDataSourceId=small_source.id
+            )
+        )
+        endpoint_refusal = refusal_of(lambda: ml.create_realtime_endpoint(MLModelId=trained.id))
     finally:
         shape.start_redis()
 
-    if model is None:
-        bad = says_nothing(refusal) or "InternalServerException" in refusal
-        record(
-            SUITE,
-            "Redis stopped during a submission",
-            tried=1,
-            bad=int(bad),
-            bad_means=BAD_MEANS,
-            note=f"refused: {refusal}",
-        )
-        assert not bad, refusal
-        return
-    answer = wait_until_finished(shape, ml, [model])[model]
+    if model_refusal:
+        model_end, model_bad = f"refused: {model_refusal}", not clear_refusal(model_refusal)
+    else:
+        answer = wait_until_finished(shape, ml, [model])[model]
+        model_end = f"{answer['Status']}: {answer.get('Message', '')}"
+        model_bad = answer["Status"] not in FINISHED or unclear(answer)
+    if endpoint_refusal:
+        endpoint_end = f"refused: {endpoint_refusal}"
+        endpoint_bad = not clear_refusal(endpoint_refusal)
+    else:
+        endpoint_end = f"endpoint {endpoint_status_once_settled(ml, trained)}"
+        endpoint_bad = False
     record(
         SUITE,
         "Redis stopped during a submission",
-        tried=1,
-        bad=int(answer["Status"] not in FINISHED or unclear(answer)),
+        tried=2,
+        bad=int(model_bad) + int(endpoint_bad),
         bad_means=BAD_MEANS,
-        note=f"accepted, then {answer['Status']} {answer.get('Message', '')}",
+        note=f"CreateMLModel: {model_end} | CreateRealtimeEndpoint: {endpoint_end}",
     )
-    assert answer["Status"] in FINISHED and not unclear(answer), answer
-    # and the broker works again for what comes next
+    assert not model_bad, model_end
+    assert not endpoint_bad, endpoint_end
+    # the broker works again for what comes next
     after = create_model(ml, small_source, passes=1)
     assert wait_until_finished(shape, ml, [after])[after]["Status"] == "COMPLETED"
 
