@@ -26,6 +26,7 @@ from typing import IO, Any
 
 import numpy as np
 
+from mlcore import safejson
 from mlcore.errors import MLCoreError
 from mlcore.schema.jsonio import parse_schema, schema_to_dict
 from mlcore.schema.model import ModelType
@@ -113,7 +114,7 @@ def _read_header(archive: zipfile.ZipFile) -> dict[str, Any]:
         if member not in members:
             raise ModelFileError(f"the model file has no {member}")
     try:
-        header = json.loads(archive.read(HEADER).decode("utf-8"))
+        header = safejson.loads(archive.read(HEADER).decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise ModelFileError(f"{HEADER} is not valid JSON ({err})") from err
     if not isinstance(header, dict) or header.get("format") != FORMAT:

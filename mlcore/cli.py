@@ -33,7 +33,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from mlcore.errors import MLCoreError, SchemaError
+from mlcore import safejson
+from mlcore.errors import MLCoreError, RearrangementError, SchemaError
 from mlcore.io.csvreader import (
     CsvFormat,
     Sniffed,
@@ -44,12 +45,17 @@ from mlcore.io.csvreader import (
 from mlcore.io.files import DataFile
 from mlcore.io.locations import resolve_location
 from mlcore.io.rearrangement import Rearrangement, parse_rearrangement
+from mlcore.recipes import RecipeError, parse_recipe
 from mlcore.schema import infer_schema, parse_schema, schema_to_json, suggest_target
 from mlcore.schema.model import Schema
 from mlcore.stats import compute_statistics
+from mlcore.train.parameters import ParameterError, TrainingParameters
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
+# A schema, recipe, parameters or rearrangement file is small (AML capped them at 131,071
+# characters): a bigger one is a mix-up (the data file given as --schema, say), not read whole.
+MAX_ARGUMENT_FILE_BYTES = 8 * 1024 * 1024
 
 
 class UsageError(Exception):
@@ -228,23 +234,27 @@ def run_train(args: argparse.Namespace) -> dict[str, Any]:
     from mlcore.artifacts import save_model
     from mlcore.train.pipeline import train_model
 
-    files = resolve_location(args.data)
     schema = load_schema(args.schema)
-    fmt = CsvFormat(delimiter=detect_delimiter(files), has_header=schema.data_file_contains_header)
-    recipe = read_argument(args.recipe, "recipe") if args.recipe else None
+    recipe = load_recipe(args.recipe, schema)
     parameters = load_parameters(args.parameters)
-    model = train_model(
-        files,
-        schema,
-        fmt,
-        model_type=args.model_type,
-        recipe_text=recipe,
-        parameters=parameters,
-        rearrangement=load_rearrangement(args.rearrangement),
-        progress=print_progress,
-        log=lambda line: print(line, file=sys.stderr),
-        seed=args.seed,
-    )
+    rearrangement = load_rearrangement(args.rearrangement)
+    files = resolve_location(args.data)
+    fmt = CsvFormat(delimiter=detect_delimiter(files), has_header=schema.data_file_contains_header)
+    try:
+        model = train_model(
+            files,
+            schema,
+            fmt,
+            model_type=args.model_type,
+            recipe_text=recipe,
+            parameters=parameters,
+            rearrangement=rearrangement,
+            progress=print_progress,
+            log=lambda line: print(line, file=sys.stderr),
+            seed=args.seed,
+        )
+    except RecipeError as err:  # a recipe that does not fit what training made of the data
+        raise UsageError(f"{option_source('--recipe', args.recipe or '')}: {err}") from err
     save_model(model, args.out)
     return train_summary(model, args.out)
 
@@ -302,13 +312,35 @@ def load_parameters(argument: str | None) -> dict[str, str] | None:
     """AML's Parameters map; numbers are accepted and turned into strings as the API would."""
     if not argument:
         return None
+    where = option_source("--parameters", argument)
     try:
-        parameters = json.loads(read_argument(argument, "parameters"))
+        parameters = safejson.loads(read_argument(argument, "parameters", "--parameters"))
     except json.JSONDecodeError as err:
-        raise UsageError(f"--parameters is not valid JSON: {err}") from err
+        raise UsageError(
+            f"{where}: not valid JSON: {err.msg} (line {err.lineno}, column {err.colno})"
+        ) from err
     if not isinstance(parameters, dict):
-        raise UsageError("--parameters must be a JSON object of strings")
-    return {str(key): str(value) for key, value in parameters.items()}
+        raise UsageError(f"{where}: must be a JSON object of strings")
+    if any(isinstance(value, dict | list) for value in parameters.values()):
+        raise UsageError(f"{where}: each parameter is a string or a number, not a list or object")
+    given = {str(key): str(value) for key, value in parameters.items()}
+    try:
+        TrainingParameters.from_aml(given)
+    except ParameterError as err:
+        raise UsageError(f"{where}: {err}") from err
+    return given
+
+
+def load_recipe(argument: str | None, schema: Schema) -> str | None:
+    """The recipe text, checked against the schema before any data is read."""
+    if not argument:
+        return None
+    text = read_argument(argument, "recipe", "--recipe")
+    try:
+        parse_recipe(text, schema)
+    except MLCoreError as err:
+        raise UsageError(f"{option_source('--recipe', argument)}: {err}") from err
+    return text
 
 
 def print_progress(pass_k: int, n_passes: int, records: int, loss: float) -> None:
@@ -338,11 +370,9 @@ def train_summary(model: Any, out: str) -> dict[str, Any]:
 
 def load_schema(argument: str) -> Schema:
     try:
-        return parse_schema(read_argument(argument, "schema"))
+        return parse_schema(read_argument(argument, "schema", "--schema"))
     except SchemaError as err:
-        if is_inline_json(argument):
-            raise
-        raise UsageError(f"{argument}: {err}") from err
+        raise UsageError(f"{option_source('--schema', argument)}: {err}") from err
 
 
 def detect_delimiter(files: Sequence[DataFile]) -> str:
@@ -354,22 +384,47 @@ def detect_delimiter(files: Sequence[DataFile]) -> str:
 
 
 def load_rearrangement(argument: str | None) -> Rearrangement | None:
-    return parse_rearrangement(read_argument(argument, "rearrangement")) if argument else None
+    if not argument:
+        return None
+    text = read_argument(argument, "rearrangement", "--rearrangement")
+    try:
+        return parse_rearrangement(text)
+    except RearrangementError as err:
+        raise UsageError(f"{option_source('--rearrangement', argument)}: {err}") from err
 
 
 def is_inline_json(argument: str) -> bool:
     return argument.lstrip().startswith("{")
 
 
-def read_argument(argument: str, what: str) -> str:
+def option_source(option: str, argument: str) -> str:
+    """How a message names what it refuses: `--schema bad.schema`, or `--schema` for inline JSON."""
+    return option if is_inline_json(argument) else f"{option} {argument}"
+
+
+def read_argument(argument: str, what: str, option: str = "") -> str:
     """JSON given inline (starting with `{`) or the path of a file holding it."""
     if is_inline_json(argument):
         return argument
+    named = f"{option}: " if option else ""
     try:
-        return Path(argument).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
+        with Path(argument).open("rb") as stream:
+            data = stream.read(MAX_ARGUMENT_FILE_BYTES + 1)
+    except (OSError, ValueError) as err:  # ValueError: a NUL character in the path
         reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
-        raise UsageError(f"cannot read the {what} file {argument}: {reason}") from err
+        raise UsageError(f"{named}cannot read the {what} file {argument}: {reason}") from err
+    if len(data) > MAX_ARGUMENT_FILE_BYTES:
+        raise UsageError(
+            f"{named}the {what} file {argument} is larger than {MAX_ARGUMENT_FILE_BYTES:,} bytes: "
+            f"it cannot be a {what}"
+        )
+    try:
+        return data.decode("utf-8-sig")  # a BOM is not part of the JSON
+    except UnicodeDecodeError as err:
+        raise UsageError(
+            f"{named}the {what} file {argument} is not UTF-8 text "
+            f"(a bad byte at offset {err.start})"
+        ) from err
 
 
 __all__ = ["build_parser", "main"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import secrets
 from datetime import datetime, timedelta
 from functools import cache
@@ -57,9 +58,13 @@ def create_access_key(user: AbstractBaseUser, description: str = "") -> tuple[Ac
 def revoke_access_key(user: AbstractBaseUser, access_key_id: str) -> AccessKey:
     """Revoke one of `user`'s keys (revoking twice keeps the first time). Another user's key id is
     not found, exactly as an id that does not exist."""
-    key = AccessKey.objects.filter(user=user, access_key_id=access_key_id).first()
+    key = (
+        AccessKey.objects.filter(user=user, access_key_id=access_key_id).first()
+        if _possible_key_id(access_key_id)
+        else None
+    )
     if key is None:
-        raise ResourceNotFound(f"No access key {access_key_id} exists.")
+        raise ResourceNotFound(f"No access key {access_key_id[:80]} exists.")
     if key.revoked_at is None:
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at"])
@@ -73,6 +78,8 @@ def keys_of(user: AbstractBaseUser) -> list[AccessKey]:
 
 def active_key(access_key_id: str) -> AccessKey | None:
     """The key with this id if it is active and its user may still sign in, else None."""
+    if not _possible_key_id(access_key_id):
+        return None
     key = (
         AccessKey.objects.select_related("user")
         .filter(access_key_id=access_key_id, revoked_at__isnull=True)
@@ -102,6 +109,12 @@ def record_use(key: AccessKey, now: datetime) -> None:
     stale = Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - LAST_USED_RESOLUTION)
     AccessKey.objects.filter(pk=key.pk).filter(stale).update(last_used_at=now)
     key.last_used_at = now
+
+
+def _possible_key_id(access_key_id: str) -> bool:
+    """Whether a key could have this id: anything else (a NUL character, which PostgreSQL would
+    refuse even to look up) is not asked of the database."""
+    return bool(re.fullmatch(r"[A-Z0-9]{1,128}", access_key_id))
 
 
 def _new_access_key_id() -> str:

@@ -20,6 +20,7 @@ from django.http import HttpRequest, HttpResponse
 
 from console.public_url import public_base_url
 from console.services.errors import ServiceError
+from mlcore import safejson
 
 from . import auth, operations, shapes
 from .errors import ApiError
@@ -85,12 +86,17 @@ def _document_of(request: HttpRequest) -> Any:
     if not raw.strip():
         return {}
     try:
-        return json.loads(raw)
-    except (ValueError, RecursionError) as exc:
-        where = f" at line {exc.lineno}, column {exc.colno}" if hasattr(exc, "lineno") else ""
-        reason = getattr(exc, "msg", "it is nested too deeply")
+        return safejson.loads(raw)
+    except UnicodeDecodeError as exc:
         raise ApiError(
-            "SerializationException", f"The request body is not valid JSON{where}: {reason}."
+            "SerializationException",
+            f"The request body is not UTF-8 text (a bad byte at offset {exc.start}).",
+        ) from None
+    except json.JSONDecodeError as exc:  # safejson's too-deep nesting and over-long numbers too
+        raise ApiError(
+            "SerializationException",
+            f"The request body is not valid JSON at line {exc.lineno}, column {exc.colno}: "
+            f"{exc.msg}.",
         ) from None
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from console.charts import GREY, _layout
 from console.model_charts import Verdict, verdict_of
 from console.models import Evaluation, Status
+from mlcore import safejson
 
 Figure = dict[str, Any]
 
@@ -255,7 +256,7 @@ def _recipe_text(recipe: str) -> list[str]:
     if not recipe.strip():
         return ["(the suggested recipe)"]
     try:
-        return json.dumps(json.loads(recipe), indent=2, sort_keys=True).splitlines()
+        return json.dumps(safejson.loads(recipe), indent=2, sort_keys=True).splitlines()
     except ValueError:
         return recipe.strip().splitlines()
 

@@ -29,6 +29,7 @@ from console.services.datasources import (
 from console.services.errors import InvalidInput, ServiceError
 from console.services.sql_sources import connection_names
 from console.wizard_drafts import HEAD_ROWS, Draft, default_name
+from mlcore import safejson
 from mlcore.errors import SchemaError
 from mlcore.schema import (
     AttributeType,
@@ -102,6 +103,9 @@ class LocationForm(SqlQueryFields):
         super().__init__(*args, **kwargs)
         self.owner = owner
         self.summary: LocationSummary | None = None
+        # The uploaded file's own name is only shown (the page's script sets it): characters a
+        # name cannot show are dropped below rather than refused in a field nobody sees.
+        self.fields["upload_filename"].validators = []
         if not connection_names():
             self.fields["source"].choices = [
                 (
@@ -124,6 +128,10 @@ class LocationForm(SqlQueryFields):
         if not value.startswith(UPLOAD_SCHEME) or not upload_belongs_to(key, self.owner.pk):
             raise ValidationError("That upload is not available any more: choose the file again.")
         return value
+
+    def clean_upload_filename(self) -> str:
+        name = str(self.cleaned_data["upload_filename"])
+        return "".join(c for c in name if c.isprintable()).strip()
 
     def clean_s3_location(self) -> str:
         value = self.cleaned_data["s3_location"].strip()
@@ -370,10 +378,10 @@ def _unpacked(data: Any) -> Any:
     if not packed:
         return data
     try:
-        table = json.loads(packed)
+        table = safejson.loads(packed)
         expanded = {f"type-{i}": str(t) for i, t in enumerate(table["types"])}
         expanded |= {f"exclude-{int(i)}": "on" for i in table.get("excluded", [])}
-    except (ValueError, TypeError, KeyError):
+    except (ValueError, TypeError, KeyError, OverflowError):  # OverflowError: int(1e400)
         return {}  # every type is then reported missing: the page asks to try again
     return expanded
 

@@ -56,22 +56,26 @@ class SqlQueryFields(forms.Form):
         self.fields["sql_connection"].choices = [(n, n) for n in names]
         if len(names) == 1:
             self.fields["sql_connection"].initial = names[0]
+        if not names:
+            # The page shows no connection box then: a posted value is ignored, and the query's
+            # field says what is missing (see clean_sql_query).
+            self.fields["sql_connection"].disabled = True
 
     def _sql_chosen(self) -> bool:
-        return self.cleaned_data.get("source") == "sql"
+        # `source` is declared after these fields, so it may not be cleaned yet: read it raw then.
+        source = self.cleaned_data.get("source", self.data.get("source"))
+        return source == "sql"
 
     def clean_sql_connection(self) -> str:
-        value = str(self.cleaned_data["sql_connection"])
-        if self._sql_chosen() and not value:
-            raise ValidationError(
-                "Choose a database connection."
-                if connection_names()
-                else "No database connection is configured: set AML_SQL_CONNECTIONS."
-            )
+        value = str(self.cleaned_data["sql_connection"] or "")
+        if self._sql_chosen() and not value and connection_names():
+            raise ValidationError("Choose a database connection.")
         return value
 
     def clean_sql_query(self) -> str:
         value = str(self.cleaned_data["sql_query"]).strip()
+        if self._sql_chosen() and not connection_names():
+            raise ValidationError("No database connection is configured: set AML_SQL_CONNECTIONS.")
         if self._sql_chosen() and not value:
             raise ValidationError("Type the SELECT query whose rows make the datasource.")
         return value

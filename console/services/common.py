@@ -28,7 +28,14 @@ TAG_VALUE_RE = re.compile(r"^[\w\s.:/=+\-@]{0,256}$")
 
 
 def get_owned(model: type[T], owner: object, entity_id: str, *, include_deleted: bool = True) -> T:
-    """The owner's object with that id; another user's id is simply not found."""
+    """The owner's object with that id; another user's id is simply not found.
+
+    So is an id no object can have (a NUL character in it, say, which PostgreSQL would refuse to
+    even look up): it is not asked of the database.
+    """
+    if not isinstance(entity_id, str) or not re.fullmatch(ENTITY_ID_PATTERN, entity_id):
+        shown = entity_id[:80] if isinstance(entity_id, str) else entity_id
+        raise ResourceNotFound(f"No {model.TYPE_LABEL} with id {shown!r} exists.")
     qs = model.objects.filter(owner=owner, entity_id=entity_id)
     if not include_deleted:
         qs = qs.exclude(status=Status.DELETED)
@@ -41,7 +48,7 @@ def get_owned(model: type[T], owner: object, entity_id: str, *, include_deleted:
 def choose_entity_id(model: type[AMLObject], requested: str | None) -> str:
     if not requested:
         return new_entity_id(model.ENTITY_PREFIX)
-    if not re.match(ENTITY_ID_PATTERN, requested):
+    if not re.fullmatch(ENTITY_ID_PATTERN, requested):
         raise InvalidInput(
             f"{requested!r} is not a valid id: use 1 to 64 letters, digits, '_', '.' or '-'."
         )
@@ -52,6 +59,8 @@ def clean_name(name: str | None) -> str:
     name = (name or "").strip()
     if len(name) > 1024:
         raise InvalidInput("A name is at most 1,024 characters.")
+    if "\x00" in name:  # no database keeps it (PostgreSQL refuses NUL in text)
+        raise InvalidInput("A name cannot contain the NUL character (\\x00).")
     return name
 
 

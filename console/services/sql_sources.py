@@ -38,6 +38,7 @@ from django.core.files.storage import default_storage
 
 from console import datafiles, lifecycle
 from console.models import DataSource
+from mlcore import safejson
 
 from . import common
 from .datasources import (
@@ -527,7 +528,7 @@ def _file_spec(data_spec: dict[str, Any]) -> dict[str, Any]:
 def _with_header(schema: Any) -> Any:
     """The staged CSV's first line is the column names, whatever the schema says."""
     try:
-        parsed = json.loads(schema) if isinstance(schema, str) else dict(schema)
+        parsed = safejson.loads(schema) if isinstance(schema, str) else dict(schema)
     except (ValueError, TypeError):
         return schema  # not JSON: CreateDataSourceFromS3 says what is wrong with it
     if not isinstance(parsed, dict):

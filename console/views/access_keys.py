@@ -30,8 +30,12 @@ def access_keys(request: HttpRequest) -> HttpResponse:
 def access_key_create(request: HttpRequest) -> HttpResponse:
     """Create a key and show its secret on this response, the only time it is ever shown."""
     description = request.POST.get("description", "").strip()
+    error = ""
     if len(description) > DESCRIPTION_MAX_LENGTH:
         error = f"A description has at most {DESCRIPTION_MAX_LENGTH} characters."
+    elif "\x00" in description:  # no database keeps it (PostgreSQL refuses NUL in text)
+        error = "A description cannot contain the NUL character (\\x00)."
+    if error:
         return _render(request, status=400, description_error=error, description=description)
     key, secret = keys.create_access_key(request.user, description)
     response = _render(

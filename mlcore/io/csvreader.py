@@ -252,17 +252,44 @@ def _delimiters_before(data: np.ndarray, delimiter: int) -> Callable[[np.ndarray
     return before
 
 
+# What a compressed file starts with: named .csv, it is still not text.
+_COMPRESSED = {b"\x1f\x8b": "gzip", b"PK\x03\x04": "zip", b"BZh": "bzip2", b"\xfd7zXZ\x00": "xz"}
+
+
 def _check_utf8(region: bytes, *, file: str, first_line: int) -> None:
-    """Raise DataError naming the line of the first byte that is not UTF-8."""
+    """Raise DataError naming the line of the first byte that is not UTF-8, or of a NUL byte
+    (no text has one, and no database could keep it: PostgreSQL refuses NUL in text).
+
+    >>> _check_utf8(b"\\x1f\\x8b\\x08\\x00", file="data.csv", first_line=1)
+    Traceback (most recent call last):
+    ...
+    mlcore.errors.DataError: data.csv, line 1: the file is gzip-compressed, not CSV text: decompress it first
+    >>> _check_utf8(b"a,b\\n1,\\x002\\n", file="data.csv", first_line=1)
+    Traceback (most recent call last):
+    ...
+    mlcore.errors.DataError: data.csv, line 2: the file holds a NUL byte (0x00), which CSV text never does (is it UTF-16? save it as UTF-8)
+    """
+    nul = region.find(b"\x00")  # memchr: as fast as isascii
+    if nul >= 0 and not any(region.startswith(magic) for magic in _COMPRESSED):
+        line = first_line + region.count(b"\n", 0, nul)
+        raise DataError(
+            "the file holds a NUL byte (0x00), which CSV text never does "
+            "(is it UTF-16? save it as UTF-8)",
+            file=file,
+            line=line,
+        )
     if region.isascii():  # the common case, checked at memory speed
         return
     try:
         region.decode("utf-8")
     except UnicodeDecodeError as err:
         line = first_line + region.count(b"\n", 0, err.start)
-        raise DataError(
-            f"the file is not UTF-8: invalid byte 0x{region[err.start]:02x}", file=file, line=line
-        ) from None
+        kind = next((k for m, k in _COMPRESSED.items() if region.startswith(m)), None)
+        if first_line == 1 and kind:
+            message = f"the file is {kind}-compressed, not CSV text: decompress it first"
+        else:
+            message = f"the file is not UTF-8: invalid byte 0x{region[err.start]:02x}"
+        raise DataError(message, file=file, line=line) from None
 
 
 # --------------------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlcore import safejson
 from mlcore.errors import RearrangementError
 
 STRATEGIES = ("sequential", "random", "stratified")
@@ -126,9 +127,12 @@ def _load(data: str | Mapping[str, Any] | None) -> Mapping[str, Any] | None:
         if not data.strip():
             return None
         try:
-            data = json.loads(data)
+            data = safejson.loads(data)
         except json.JSONDecodeError as err:
-            raise RearrangementError(f"the data rearrangement is not valid JSON: {err}") from None
+            raise RearrangementError(
+                f"the data rearrangement is not valid JSON: {err.msg} "
+                f"(line {err.lineno}, column {err.colno})"
+            ) from None
     if not isinstance(data, Mapping):
         raise RearrangementError("the data rearrangement must be a JSON object")
     return data
@@ -139,7 +143,7 @@ def _percent(value: Any, name: str) -> float:
         raise RearrangementError(f"{name} must be a number, not {value!r}")
     try:
         number = float(value.strip() if isinstance(value, str) else value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an integer past 1e308
         raise RearrangementError(f"{name} must be a number, not {value!r}") from None
     if not math.isfinite(number):
         raise RearrangementError(f"{name} must be a number, not {value!r}")

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from mlcore import safejson
 from mlcore.recipes.errors import RecipeError
 from mlcore.recipes.grammar import (
     Call,
@@ -87,7 +88,7 @@ def recipe_to_json(recipe: Recipe) -> str:
 
 def _load_json(text: str) -> Any:
     try:
-        return json.loads(strip_json_comments(text))
+        return safejson.loads(strip_json_comments(text))
     except json.JSONDecodeError as error:
         raise RecipeError(
             f"the recipe is not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})",

@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from mlcore import safejson
 from mlcore.errors import SchemaError
 from mlcore.schema.model import MODEL_TYPE_FOR_TARGET, Attribute, AttributeType, Schema
 
@@ -127,7 +128,7 @@ def _load_document(text: str | bytes | Mapping[str, Any]) -> Mapping[str, Any]:
             ) from error
     if isinstance(text, str):
         try:
-            document = json.loads(text.removeprefix("\ufeff"))
+            document = safejson.loads(text.removeprefix("\ufeff"))
         except json.JSONDecodeError as error:
             raise SchemaError(
                 f"the schema is not valid JSON: {error.msg} at line {error.lineno}, "

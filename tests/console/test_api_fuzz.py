@@ -18,11 +18,15 @@ from botocore.model import Shape
 from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from postgres_text import postgres_like_text
+from reliability_figures import record
 
 from console.api.keys import create_access_key
 from console.api.shapes import _pattern, service_model
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.reliability]
+
+SUITE = "Bad input: API"
 
 OPERATIONS = sorted(service_model().operation_names)
 JSON_SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text()
@@ -123,6 +127,7 @@ def signed_post(owner: Any, settings: Any, monkeypatch: pytest.MonkeyPatch) -> A
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "fuzz")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "fuzz")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     key, secret = create_access_key(owner)
     credentials = Credentials(key.access_key_id, secret)
     client = Client()
@@ -149,7 +154,9 @@ def signed_post(owner: Any, settings: Any, monkeypatch: pytest.MonkeyPatch) -> A
         )
         return response.status_code, json.loads(response.content)
 
-    return post
+    # the database refuses NUL in text as PostgreSQL, the production database, does
+    with postgres_like_text():
+        yield post
 
 
 FUZZ = settings(
@@ -160,39 +167,69 @@ FUZZ = settings(
 )
 
 
+class Figures:
+    """The requests one test sent to an operation and the 500s among them, for
+    docs/reliability.md (the report adds up the figures of both tests per operation)."""
+
+    def __init__(self, check: str) -> None:
+        self.check, self.tried, self.bad = check, 0, 0
+
+    def count(self, status: int) -> None:
+        self.tried += 1
+        self.bad += status >= 500
+
+    def record(self) -> None:
+        record(SUITE, self.check, tried=self.tried, bad=self.bad, bad_means="HTTP 500s")
+
+
 @pytest.mark.parametrize("operation", OPERATIONS)
 def test_fitting_input_never_makes_a_500(operation: str, signed_post: Any) -> None:
     shape = service_model().operation_model(operation).input_shape
+    figures = Figures(operation)
 
     @FUZZ
     @given(document=fitting(shape))
     def check(document: dict[str, Any]) -> None:
         status, body = signed_post(operation, document)
+        figures.count(status)
         assert status != 500, body
         if status >= 400:
             assert body["__type"].endswith("Exception") and body["message"]
 
-    check()
+    try:
+        check()
+    finally:
+        figures.record()
 
 
 @pytest.mark.parametrize("operation", OPERATIONS)
 def test_broken_input_is_refused_naming_the_member(operation: str, signed_post: Any) -> None:
     shape = service_model().operation_model(operation).input_shape
+    figures = Figures(operation)
 
     @FUZZ
     @given(case=broken(shape))
     def check(case: tuple[dict[str, Any], str]) -> None:
         document, member = case
         status, body = signed_post(operation, document)
+        figures.count(status)
         assert status != 500, body
         if member and body.get("__type") == "InvalidInputException":
             assert member in body["message"], body
 
-    check()
+    try:
+        check()
+    finally:
+        figures.record()
 
 
 def test_a_body_that_is_not_an_object_is_refused(signed_post: Any) -> None:
-    for document in ([], "x", 3, None):
-        status, body = signed_post("GetDataSource", document)
-        assert status == 400
-        assert body["__type"] == "InvalidInputException"
+    figures = Figures("GetDataSource")
+    try:
+        for document in ([], "x", 3, None):
+            status, body = signed_post("GetDataSource", document)
+            figures.count(status)
+            assert status == 400
+            assert body["__type"] == "InvalidInputException"
+    finally:
+        figures.record()

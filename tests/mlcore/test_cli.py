@@ -127,3 +127,94 @@ print(len(names), "django" in sys.modules, "celery" in sys.modules)
     count, django, celery = done.stdout.split()
     assert int(count) > 10
     assert (django, celery) == ("False", "False")
+
+
+# --------------------------------------------------------------------------- bad option values
+
+
+def run_in_process(*args: str) -> tuple[int, str]:
+    """`main(argv)` in this process: (exit code, stderr)."""
+    import contextlib
+    import io
+
+    from mlcore.cli import main
+
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = main([str(a) for a in args])
+    return code, err.getvalue()
+
+
+DEEP_OBJECT = '{"a": ' * 2000 + "1" + "}" * 2000  # deeper than Python's recursion limit
+
+
+def test_deep_json_in_any_option_exits_2_naming_the_option(tmp_path: Path) -> None:
+    schema = DATA / "banking.csv.schema"
+    deep_file = tmp_path / "deep.json"
+    deep_file.write_text(DEEP_OBJECT)
+    train = [
+        "train",
+        BANKING,
+        "--schema",
+        schema,
+        "--model-type",
+        "binary",
+        "--out",
+        tmp_path / "m",
+    ]
+    cases = {
+        "--schema": ["statistics", BANKING, "--schema", deep_file],
+        "--rearrangement": [
+            "statistics",
+            BANKING,
+            "--schema",
+            schema,
+            "--rearrangement",
+            DEEP_OBJECT,
+        ],
+        "--parameters": [*train, "--parameters", DEEP_OBJECT],
+        "--recipe": [*train, "--recipe", deep_file],
+    }
+    for option, argv in cases.items():
+        code, err = run_in_process(*argv)
+        assert code == 2, (option, err)
+        assert err.startswith(f"error: {option}"), err
+        assert "nested more than 100 levels deep" in err and "line 1" in err, err
+
+
+def test_a_recipe_that_does_not_fit_the_schema_is_refused_before_the_data_is_read(
+    tmp_path: Path,
+) -> None:
+    recipe = tmp_path / "bad.recipe"
+    recipe.write_text('{"outputs": ["no_such_attribute"]}')
+    code, err = run_in_process(
+        "train", "/no/such/data.csv", "--schema", DATA / "banking.csv.schema",
+        "--model-type", "binary", "--recipe", recipe, "--out", tmp_path / "m",
+    )  # fmt: skip
+    assert code == 2
+    assert err.startswith(f"error: --recipe {recipe}: ") and "no_such_attribute" in err
+
+
+def test_bad_parameters_and_option_files_name_the_option(tmp_path: Path) -> None:
+    train = ["train", BANKING, "--schema", DATA / "banking.csv.schema", "--model-type", "binary"]
+    train += ["--out", tmp_path / "m"]
+    not_text = tmp_path / "latin1.json"
+    not_text.write_bytes(b'{"sgd.maxPasses": "\xe9"}')
+    cases = [
+        (["--parameters", '{"sgd.maxPasses": "-3"}'], "error: --parameters: sgd.maxPasses"),
+        (["--parameters", '{"sgd.maxPasses": [1]}'], "error: --parameters: each parameter"),
+        (
+            ["--parameters", not_text],
+            f"error: --parameters: the parameters file {not_text} is not UTF-8",
+        ),
+        (["--recipe", "no\x00such"], "error: --recipe: cannot read the recipe file"),
+    ]
+    for extra, expected in cases:
+        code, err = run_in_process(*train, *extra)
+        assert (code, err.startswith(expected)) == (2, True), (extra, err)
+
+
+def test_an_inline_schema_that_is_wrong_names_the_option() -> None:
+    code, err = run_in_process("statistics", BANKING, "--schema", '{"attributes": 3}')
+    assert code == 2
+    assert err.startswith("error: --schema: attributes: must be a list")
