@@ -408,13 +408,13 @@ def test_the_sign_in_page(owner: Any) -> None:
 
 
 def test_object_actions_with_ids_that_are_not_there(browser: Browser, world: World) -> None:
-    tally = Tally("Object actions (delete, stop, dashboard delete) with bad ids")
+    tally = Tally("Object actions (delete, stop, endpoint, dashboard) with bad ids and actions")
     ids = HOSTILE.filter(lambda v: v and "/" not in v and v not in (".", ".."))
 
     @FUZZ
     @given(
         kind=st.sampled_from(list(PAGES)),
-        action=st.sampled_from(["delete", "stop", "dashboard"]),
+        action=st.sampled_from(["delete", "stop", "dashboard", "facts", "endpoint"]),
         entity_id=ids,
     )
     def check(kind: str, action: str, entity_id: str) -> None:
@@ -423,6 +423,11 @@ def test_object_actions_with_ids_that_are_not_there(browser: Browser, world: Wor
             response = browser.post(
                 url, {"ids": [entity_id, f"{kind}:{entity_id}"], "next": entity_id}
             )
+        elif action == "facts":
+            response = browser.get(reverse("console:dashboard-facts", args=[entity_id, entity_id]))
+        elif action == "endpoint":  # the model's own id, any action: create, delete or nothing
+            url = reverse("console:mlmodel-endpoint", args=[world.ml.entity_id])
+            response = browser.post(url, {"action": entity_id})
         else:
             response = browser.post(reverse(f"console:{kind}-{action}", args=[entity_id]))
         if not tally.saw(response, (kind, action, entity_id)):
