@@ -403,7 +403,11 @@ class ProductionShape:
 
     def stop_gracefully(self, timeout: float = 90) -> list[int]:
         """SIGTERM to gunicorn, the workers and beat; what is still running after `timeout` s."""
-        every = [*self.processes(), *(child for child in self.pool_children())]
+        # gunicorn's workers and the Celery pool processes as well as the parents
+        every = [
+            *self.processes(),
+            *(child for process in self.processes() for child in children_of(process.pid)),
+        ]
         for process in self.processes():
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
