@@ -116,7 +116,7 @@ def badly_ended(answers: dict[Ref, dict[str, Any]]) -> list[str]:
 
 
 def outcomes(answers: dict[Ref, dict[str, Any]]) -> str:
-    """ "3 COMPLETED, 1 FAILED (message)" for a record's note."""
+    """A record's note: how many objects ended how, and the messages of the failed ones."""
     counts = Counter(answer.get("Status") for answer in answers.values())
     failed = {str(a.get("Message")) for a in answers.values() if a.get("Status") == "FAILED"}
     text = ", ".join(f"{count} {status}" for status, count in sorted(counts.items()))
