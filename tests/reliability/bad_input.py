@@ -27,6 +27,24 @@ if CONSOLE_TESTS not in sys.path:
     sys.path.append(CONSOLE_TESTS)
 from api_client import ml_client  # noqa: E402, F401 - the API tests' in-process boto3 client
 
+# The small churn data set the form and page suites build their objects from.
+COLUMNS = ["id", "age", "plan", "score", "churn"]
+SCHEMA = {
+    "version": "1.0",
+    "dataFormat": "CSV",
+    "dataFileContainsHeader": True,
+    "targetAttributeName": "churn",
+    "rowId": "id",
+    "attributes": [
+        {"attributeName": "id", "attributeType": "CATEGORICAL"},
+        {"attributeName": "age", "attributeType": "NUMERIC"},
+        {"attributeName": "plan", "attributeType": "CATEGORICAL"},
+        {"attributeName": "score", "attributeType": "NUMERIC"},
+        {"attributeName": "churn", "attributeType": "BINARY"},
+    ],
+}
+
+
 FORMS_SUITE = "Bad input: web forms"
 HTTP_500S = "HTTP 500s"
 

@@ -24,7 +24,7 @@ from django.urls import reverse
 from prediction_factories import run_all
 from reliability_figures import record
 
-from console import dependencies, wizard_drafts
+from console import wizard_drafts
 from console.api.keys import create_access_key
 from console.models import DataSource, Status
 from console.views.objects import invalid_records
@@ -213,13 +213,6 @@ def _environment(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     quiet_s3(settings, monkeypatch)
     with postgres_like_text():
         yield
-
-
-@pytest.fixture
-def enqueued(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    sent: list[Any] = []
-    monkeypatch.setattr(dependencies, "enqueue", sent.append)
-    return sent
 
 
 def names_the_file(message: str, case: Case) -> bool:

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from bad_input import (
+    COLUMNS,
     DEEP,
     DEEP_JSON,
     FEW,
@@ -24,6 +25,7 @@ from bad_input import (
     HOSTILE,
     HOSTILE_PATHS,
     HOSTILE_S3,
+    SCHEMA,
     WRONG_JSON,
     Browser,
     Tally,
@@ -50,21 +52,6 @@ VERIFY = reverse("console:datasource-verify")
 UPLOAD = reverse("console:datasource-upload")
 MODEL_CREATE = reverse("console:mlmodel-create")
 RECIPE_CHECK = reverse("console:mlmodel-recipe-validate")
-COLUMNS = ["id", "age", "plan", "score", "churn"]
-SCHEMA = {
-    "version": "1.0",
-    "dataFormat": "CSV",
-    "dataFileContainsHeader": True,
-    "targetAttributeName": "churn",
-    "rowId": "id",
-    "attributes": [
-        {"attributeName": "id", "attributeType": "CATEGORICAL"},
-        {"attributeName": "age", "attributeType": "NUMERIC"},
-        {"attributeName": "plan", "attributeType": "CATEGORICAL"},
-        {"attributeName": "score", "attributeType": "NUMERIC"},
-        {"attributeName": "churn", "attributeType": "BINARY"},
-    ],
-}
 
 
 @pytest.fixture(autouse=True)

@@ -15,10 +15,12 @@ from typing import Any
 
 import pytest
 from bad_input import (
+    COLUMNS,
     FEW,
     FUZZ,
     HOSTILE,
     HOSTILE_S3,
+    SCHEMA,
     Browser,
     Tally,
     assert_refusal_names_the_field,
@@ -42,21 +44,6 @@ from console.services.evaluations import create_evaluation
 from console.services.ml_models import create_ml_model
 
 pytestmark = [pytest.mark.django_db, pytest.mark.reliability]
-
-COLUMNS = ["id", "age", "plan", "score", "churn"]
-SCHEMA = {
-    "version": "1.0",
-    "dataFileContainsHeader": True,
-    "targetAttributeName": "churn",
-    "rowId": "id",
-    "attributes": [
-        {"attributeName": "id", "attributeType": "CATEGORICAL"},
-        {"attributeName": "age", "attributeType": "NUMERIC"},
-        {"attributeName": "plan", "attributeType": "CATEGORICAL"},
-        {"attributeName": "score", "attributeType": "NUMERIC"},
-        {"attributeName": "churn", "attributeType": "BINARY"},
-    ],
-}
 
 
 class World:

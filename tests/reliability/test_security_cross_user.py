@@ -15,7 +15,7 @@ from botocore import xform_name
 from botocore.exceptions import ClientError
 from django.test import Client
 from reliability_figures import record
-from security_world import World, alice_world, every_pattern, ml_client, probe_urls, service_model
+from security_world import World, every_pattern, ml_client, probe_urls, service_model
 
 from console.api.keys import create_access_key
 from console.models import BatchPrediction, DataSource, Evaluation, MLModel
@@ -25,20 +25,6 @@ pytestmark = [pytest.mark.reliability, pytest.mark.django_db]
 LEAKS = "cross-user leaks (anything but 404)"
 HTMX = {"HX-Request": "true"}  # how the pages ask for their fragments
 RESOURCE_TYPES = {"DataSource": "ds", "MLModel": "ml", "Evaluation": "ev", "BatchPrediction": "bp"}
-
-
-@pytest.fixture
-def enqueued(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    from console import dependencies
-
-    sent: list[Any] = []
-    monkeypatch.setattr(dependencies, "enqueue", sent.append)
-    return sent
-
-
-@pytest.fixture
-def world(owner: Any, enqueued: list[Any], monkeypatch: pytest.MonkeyPatch) -> World:
-    return alice_world(owner, Client(), enqueued, monkeypatch)
 
 
 def body_of(response: Any) -> str:

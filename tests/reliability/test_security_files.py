@@ -29,7 +29,6 @@ from evaluation_factories import completed_evaluation
 from prediction_factories import data_source, run_all
 from reliability_figures import record
 
-from console import dependencies
 from console.models import BatchPrediction, Evaluation, MLModel, Status
 from console.services.batch_predictions import create_batch_prediction
 from console.services.evaluations import create_evaluation
@@ -57,13 +56,6 @@ def formula_data(records: int = 400) -> bytes:
         klass = n % len(CLASSES)
         writer.writerow([NOTES[n % len(NOTES)], klass * 10 + n % 3, CLASSES[klass]])
     return out.getvalue().encode()
-
-
-@pytest.fixture
-def enqueued(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    sent: list[Any] = []
-    monkeypatch.setattr(dependencies, "enqueue", sent.append)
-    return sent
 
 
 @pytest.fixture

@@ -10,27 +10,13 @@ import pytest
 from django.test import Client
 from django.urls import resolve
 from reliability_figures import record
-from security_world import World, alice_world, probe_urls
+from security_world import World, probe_urls
 
 pytestmark = [pytest.mark.reliability, pytest.mark.django_db]
 
 LOGIN_PAGES = ("/accounts/login/", "/admin/login/")
 # The pages a visitor must reach before signing in: the console's and the admin site's sign-in.
 PUBLIC_BY_DESIGN = {"login", "admin:login"}
-
-
-@pytest.fixture
-def enqueued(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    from console import dependencies
-
-    sent: list[Any] = []
-    monkeypatch.setattr(dependencies, "enqueue", sent.append)
-    return sent
-
-
-@pytest.fixture
-def world(owner: Any, enqueued: list[Any], monkeypatch: pytest.MonkeyPatch) -> World:
-    return alice_world(owner, Client(), enqueued, monkeypatch)
 
 
 def is_public(path: str) -> bool:

@@ -24,15 +24,6 @@ pytestmark = [pytest.mark.reliability, pytest.mark.django_db]
 PASSWORD = "correct horse 1"  # tests/conftest.py's owner
 
 
-@pytest.fixture
-def enqueued(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    from console import dependencies
-
-    sent: list[Any] = []
-    monkeypatch.setattr(dependencies, "enqueue", sent.append)
-    return sent
-
-
 def page_text(response: Any) -> str:
     raw = b"".join(response.streaming_content) if response.streaming else response.content
     return raw.decode("utf-8", "replace")

@@ -77,35 +77,27 @@ class Command(BaseCommand):
 def worker_command(concurrency: int) -> list[str]:
     # No --beat: the beat is a process of its own (beat_command), so stopping or scaling
     # workers never leaves a second beat behind.
-    return [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "console",
+    return celery_command(
         "worker",
-        "--loglevel=INFO",
         f"--concurrency={concurrency}",
         "--without-gossip",
         "--without-mingle",
         "--without-heartbeat",
-    ]
+    )
 
 
 def beat_command() -> list[str]:
     schedule = Path(settings.CELERY_BEAT_SCHEDULE_FILENAME)
-    return [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "console",
+    return celery_command(
         "beat",
-        "--loglevel=INFO",
         f"--schedule={schedule}",
         # One beat per data folder: a second console on it refuses to start another beat.
         f"--pidfile={schedule.with_name('celerybeat.pid')}",
-    ]
+    )
+
+
+def celery_command(program: str, *options: str) -> list[str]:
+    return [sys.executable, "-m", "celery", "-A", "console", program, "--loglevel=INFO", *options]
 
 
 def start_child(command: list[str], **popen_options: Any) -> subprocess.Popen[bytes]:
