@@ -27,6 +27,6 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 "\n  First user created. Sign in at http://127.0.0.1:8000/ with\n"
                 f"    username: {username}\n    password: {password}\n"
-                "  (shown only now; change it under /admin/)\n"
+                "  (shown only now; change it at /accounts/password_change/ once signed in)\n"
             )
         )
