@@ -129,7 +129,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # the page's "15 minutes" stays true
 AXES_DISABLE_ACCESS_LOG = True  # failures are what it counts; successful sign-ins are not kept
 AXES_LOCKOUT_CALLABLE = "console.login_lockout.locked_out_response"
-AXES_VERBOSE = False  # its banner on every manage.py command and worker start says nothing to an operator
+# its banner on every manage.py command and worker start tells an operator nothing
+AXES_VERBOSE = False
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
