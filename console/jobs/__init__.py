@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from celery.exceptions import Reject
 from django.db import InterfaceError, OperationalError, connections
 
 from console import dependencies, lifecycle
@@ -87,7 +88,13 @@ def run_job(model: type[AMLObject], pk: int, body: JobBody, *, what: str) -> str
     """Run `body` for the row once its dependencies are complete. Returns a short outcome."""
     # Before the claim nothing has run: a database that is restarting is waited for, or the
     # task would end with an error, its message be acknowledged, and the row stay PENDING.
-    claimed, outcome = with_database(lambda: _claim_when_ready(model, pk))
+    try:
+        claimed, outcome = with_database(lambda: _claim_when_ready(model, pk))
+    except (OperationalError, InterfaceError) as exc:
+        # Still away after the wait: the message goes back to the broker, to be delivered again
+        # (and waited for again) until the database returns, so the job is never lost.
+        log.warning("the database stayed away; job %s of %s goes back to the queue", pk, model)
+        raise Reject(exc, requeue=True) from exc
     if claimed is None:
         return outcome
     return _work(claimed, body, what)
@@ -113,10 +120,10 @@ def _claim_when_ready(model: type[AMLObject], pk: int) -> tuple[AMLObject | None
 DATABASE_PATIENCE_SECONDS = 60.0
 
 
-def with_database(action: Callable[[], T], *, patience: float = DATABASE_PATIENCE_SECONDS) -> T:
+def with_database(action: Callable[[], T], *, patience: float | None = None) -> T:
     """`action()`, again on a fresh connection while the database is unreachable (a restart,
     a failover), for up to `patience` seconds."""
-    deadline = time.monotonic() + patience
+    deadline = time.monotonic() + (DATABASE_PATIENCE_SECONDS if patience is None else patience)
     while True:
         try:
             return action()

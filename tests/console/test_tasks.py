@@ -468,3 +468,24 @@ def test_a_job_gives_up_on_a_database_that_stays_away(monkeypatch: pytest.Monkey
 
     with pytest.raises(OperationalError, match="connection refused"):
         jobs.with_database(unreachable, patience=0)
+
+
+def test_a_job_whose_database_stays_away_goes_back_to_the_queue_instead_of_being_lost(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from celery.exceptions import Reject
+    from django.db import OperationalError
+
+    from console import jobs
+
+    def unreachable(*args: object, **kwargs: object) -> None:
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(jobs, "_claim_when_ready", unreachable)
+    monkeypatch.setattr(jobs, "DATABASE_PATIENCE_SECONDS", 0.0)
+    monkeypatch.setattr(jobs.time, "sleep", lambda seconds: None)
+
+    with pytest.raises(Reject) as rejected:
+        jobs.run_job(DataSource, 1, lambda obj, context: {}, what="computing statistics")
+    assert rejected.value.requeue is True
+    assert "connection refused" in str(rejected.value.reason)
