@@ -31,9 +31,9 @@ run: install ## set up and run the console on http://127.0.0.1:8000 (web + a rea
 	$(PY) manage.py ensure_first_user
 	$(PY) manage.py runconsole
 
-system-test-deps: ## apt-get what the tests drive for real: redis-server, Debian's chromium, PostgreSQL 15
+system-test-deps: ## apt-get what the tests drive for real: redis-server, Debian's chromium, PostgreSQL
 	@if ! command -v redis-server >/dev/null || ! command -v chromium >/dev/null || \
-	  [ ! -x /usr/lib/postgresql/15/bin/initdb ]; then \
+	  ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends redis-server chromium postgresql >/dev/null; \
 	fi

@@ -53,6 +53,17 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         shutil.rmtree(_test_db_folder, ignore_errors=True)
 
 
+def postgres_bin() -> Path:
+    """The folder of Debian's PostgreSQL programs (initdb, pg_ctl, postgres): `AML_PG_BIN`, or the
+    newest version installed under /usr/lib/postgresql (Debian 12 ships 15, later releases more)."""
+    if os.environ.get("AML_PG_BIN"):
+        return Path(os.environ["AML_PG_BIN"])
+    installed = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3])
+    )
+    return installed[-1].parent if installed else Path("/usr/lib/postgresql/15/bin")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -30,7 +30,7 @@ from django.core.files.storage import default_storage
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from realservices import free_port, wait_for
+from realservices import free_port, postgres_bin, wait_for
 
 from console import tasks
 from console.api.keys import create_access_key
@@ -52,7 +52,7 @@ PEOPLE = [(20 + i, "red" if i % 2 else "blue", i % 2) for i in range(30)]
 QUERY = "SELECT age, colour, label FROM people ORDER BY age"
 PASSWORD = "pg-Secret-4711"
 ROLE_ARN = "arn:aws:iam::000000000000:role/mlrole"
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
+PG_BIN = postgres_bin()
 WIZARD = reverse("console:datasource-create")
 VERIFY = reverse("console:datasource-verify")
 
@@ -430,7 +430,7 @@ def postgres() -> Iterator[str]:
 
 def _why_postgres_cannot_run() -> str:
     if not (PG_BIN / "postgres").exists():
-        return f"PostgreSQL 15 is not installed in {PG_BIN}"
+        return f"PostgreSQL is not installed in {PG_BIN}"
     if os.geteuid() != 0 or shutil.which("runuser") is None:
         return "starting a throwaway PostgreSQL needs root (to run it as the postgres user)"
     try:

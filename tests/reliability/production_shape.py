@@ -51,10 +51,9 @@ from api_server import (  # noqa: E402
     stop_process,
 )
 from botocore.config import Config  # noqa: E402
-from realservices import ROOT, Worker, free_port, wait_for  # noqa: E402
+from realservices import ROOT, Worker, free_port, postgres_bin, wait_for  # noqa: E402
 
-# Debian's PostgreSQL 15; AML_PG_BIN names another folder of initdb/pg_ctl.
-PG_BIN = Path(os.environ.get("AML_PG_BIN") or Path("/usr/lib/postgresql") / "15" / "bin")
+PG_BIN = postgres_bin()
 PG_USER = "postgres"  # the system user that runs the cluster (PostgreSQL refuses to run as root)
 DB_NAME = "aml"
 STALE_JOB_SECONDS = 20
@@ -136,7 +135,7 @@ def start_postgres() -> Postgres:
     """initdb and start a cluster as the postgres user in a folder it owns; the database `aml`."""
     if not (PG_BIN / "initdb").exists() or shutil.which("runuser") is None:
         pytest.fail(
-            f"PostgreSQL 15 is needed for the production-shape tests: no initdb in {PG_BIN} "
+            f"PostgreSQL is needed for the production-shape tests: no initdb in {PG_BIN} "
             "(`make system-test-deps` installs Debian's postgresql; AML_PG_BIN names another folder)"
         )
     folder = Path(tempfile.mkdtemp(prefix="aml-postgres-"))
