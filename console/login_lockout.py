@@ -1,5 +1,6 @@
-"""What a locked-out sign-in gets (django-axes' AXES_LOCKOUT_CALLABLE): the sign-in page again,
-HTTP 429, saying why and for how long, instead of axes' bare text."""
+"""django-axes' hooks: what a locked-out sign-in gets (AXES_LOCKOUT_CALLABLE: the sign-in page
+again, HTTP 429, saying why and for how long, instead of axes' bare text) and whose address a
+failure counts against (AXES_CLIENT_IP_CALLABLE)."""
 
 from __future__ import annotations
 
@@ -25,3 +26,12 @@ def locked_out_response(
     )
     context = {"form": AuthenticationForm(request), "next": request.POST.get("next", "")}
     return render(request, "registration/login.html", context, status=TOO_MANY_FAILURES)
+
+
+def client_address(request: HttpRequest) -> str | None:
+    """The address a sign-in came from. Behind our proxy (AML_BEHIND_PROXY) every request comes
+    from the proxy, so the client is the last address of X-Forwarded-For: the one our proxy
+    added. The entries before it are whatever the client sent and prove nothing."""
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "") if settings.AML_BEHIND_PROXY else ""
+    added_by_our_proxy = forwarded.rsplit(",", 1)[-1].strip()
+    return added_by_our_proxy or request.META.get("REMOTE_ADDR")

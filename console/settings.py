@@ -129,6 +129,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # the page's "15 minutes" stays true
 AXES_DISABLE_ACCESS_LOG = True  # failures are what it counts; successful sign-ins are not kept
 AXES_LOCKOUT_CALLABLE = "console.login_lockout.locked_out_response"
+AXES_CLIENT_IP_CALLABLE = "console.login_lockout.client_address"
 # its banner on every manage.py command and worker start tells an operator nothing
 AXES_VERBOSE = False
 
@@ -297,8 +298,10 @@ SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", AML_HTTPS)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if AML_HTTPS else 0, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", AML_HTTPS)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", AML_HTTPS)
-if env_bool("AML_BEHIND_PROXY", AML_HTTPS):
-    # The proxy terminates TLS and must set X-Forwarded-Proto itself, never pass a client's on.
+AML_BEHIND_PROXY = env_bool("AML_BEHIND_PROXY", AML_HTTPS)
+if AML_BEHIND_PROXY:
+    # The proxy terminates TLS and must set X-Forwarded-Proto itself, never pass a client's on;
+    # it appends the client's address to X-Forwarded-For, which the sign-in lock then counts by.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Content-Security-Policy (console.csp): every script and style is our own file, so no inline

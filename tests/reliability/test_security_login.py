@@ -84,3 +84,38 @@ def test_a_locked_users_access_key_and_an_existing_session_still_work(owner: Any
 
     assert sign_in(attacker, PASSWORD).status_code == 429
     assert listed["Results"] == [] and signed_in(session)
+
+
+PROXY = "10.0.0.2"  # every request reaches the console from its proxy
+
+
+def from_behind_the_proxy(client_address: str, claimed: str = "") -> Client:
+    chain = f"{claimed}, {client_address}" if claimed else client_address
+    return Client(REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=chain)
+
+
+def test_behind_a_proxy_the_lock_holds_the_client_the_proxy_names_not_every_client(
+    owner: Any, settings: Any
+) -> None:
+    settings.AML_BEHIND_PROXY = True
+    attacker = from_behind_the_proxy("203.0.113.7")
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        sign_in(attacker, f"wrong {n}")
+
+    neighbour = sign_in(from_behind_the_proxy("198.51.100.2"), PASSWORD)
+    # an address the attacker writes first in the header is not the one its proxy added
+    disguised = sign_in(from_behind_the_proxy("203.0.113.7", claimed="192.0.2.99"), PASSWORD)
+
+    assert neighbour.status_code == 302
+    assert disguised.status_code == 429
+
+
+def test_without_a_proxy_a_forwarded_for_header_is_ignored(owner: Any, settings: Any) -> None:
+    settings.AML_BEHIND_PROXY = False
+    attacker = Client(REMOTE_ADDR="203.0.113.7", HTTP_X_FORWARDED_FOR="192.0.2.1")
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        sign_in(attacker, f"wrong {n}")
+
+    changed_header = Client(REMOTE_ADDR="203.0.113.7", HTTP_X_FORWARDED_FOR="192.0.2.2")
+
+    assert sign_in(changed_header, PASSWORD).status_code == 429
