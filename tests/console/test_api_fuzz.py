@@ -200,6 +200,7 @@ def test_fitting_input_never_makes_a_500(operation: str, signed_post: Any) -> No
         check()
     finally:
         figures.record()
+    assert figures.tried and not figures.bad, (figures.tried, figures.bad)
 
 
 @pytest.mark.parametrize("operation", OPERATIONS)
@@ -221,6 +222,7 @@ def test_broken_input_is_refused_naming_the_member(operation: str, signed_post: 
         check()
     finally:
         figures.record()
+    assert figures.tried and not figures.bad, (figures.tried, figures.bad)
 
 
 def test_a_body_that_is_not_an_object_is_refused(signed_post: Any) -> None:

@@ -267,12 +267,11 @@ class Tally:
             return False
         return True
 
-    def finish(self, bad_means: str = HTTP_500S) -> None:
+    def finish(self, bad_means: str = HTTP_500S) -> list[str]:
+        """Record the check's figures; return what went wrong (empty when all went well)."""
         record(self.suite, self.check, tried=self.tried, bad=len(self.crashes), bad_means=bad_means)
-        assert not self.crashes, (
-            f"{self.check}: {len(self.crashes)} {bad_means}: {self.crashes[:5]}"
-        )
-        assert self.tried, f"{self.check}: nothing was tried"
+        problems = [f"{self.check}: {bad_means}: {crash}" for crash in self.crashes[:5]]
+        return problems if self.tried else [*problems, f"{self.check}: nothing was tried"]
 
 
 def _short(value: Any) -> str:

@@ -144,7 +144,8 @@ def test_bad_option_values_given_inline_or_as_paths(files: dict[str, Path]) -> N
     try:
         check()
     finally:
-        tally.finish(bad_means=TRACEBACKS)
+        problems = tally.finish(bad_means=TRACEBACKS)
+    assert problems == []
 
 
 def test_bad_option_files(files: dict[str, Path]) -> None:
@@ -167,7 +168,8 @@ def test_bad_option_files(files: dict[str, Path]) -> None:
     try:
         check()
     finally:
-        tally.finish(bad_means=TRACEBACKS)
+        problems = tally.finish(bad_means=TRACEBACKS)
+    assert problems == []
 
 
 def _model_file(header: bytes | None, weights: bytes | None) -> bytes:
@@ -212,7 +214,8 @@ def test_bad_model_files(files: dict[str, Path]) -> None:
     try:
         check()
     finally:
-        tally.finish(bad_means=TRACEBACKS)
+        problems = tally.finish(bad_means=TRACEBACKS)
+    assert problems == []
 
 
 @pytest.mark.parametrize(
@@ -240,7 +243,7 @@ def test_a_real_run_refuses_deep_json_with_a_message_and_exit_2(
     tally.tried += 1
     if done.returncode != 2 or "Traceback" in done.stderr:
         tally.crashes.append(f"exit {done.returncode}: {done.stderr[-300:]}")
-    tally.finish(bad_means=TRACEBACKS)
+    assert tally.finish(bad_means=TRACEBACKS) == []
     assert f"error: {option} {path}" in done.stderr
     assert "nested more than 100 levels deep" in done.stderr and "line 1" in done.stderr
     assert done.stdout == ""

@@ -163,7 +163,8 @@ def test_the_input_step_and_verify(browser: Browser, customers: Path, settings: 
     try:
         check()
     finally:
-        tally.finish()
+        problems = tally.finish()
+    assert problems == []
 
 
 FILENAMES = st.one_of(
@@ -224,7 +225,8 @@ def test_uploads_and_the_input_step_that_reads_them(
     try:
         check()
     finally:
-        tally.finish()
+        problems = tally.finish()
+    assert problems == []
 
 
 # --------------------------------------------------------------------------- datasource: schema
@@ -285,7 +287,8 @@ def test_a_replaced_schema_pasted_or_uploaded(browser: Browser, customers: Path)
     try:
         check()
     finally:
-        tally.finish()
+        problems = tally.finish()
+    assert problems == []
 
 
 def test_the_schema_table_and_its_packed_field(browser: Browser, customers: Path) -> None:
@@ -330,7 +333,8 @@ def test_the_schema_table_and_its_packed_field(browser: Browser, customers: Path
     try:
         check()
     finally:
-        tally.finish()
+        problems = tally.finish()
+    assert problems == []
 
 
 def test_the_header_question(browser: Browser, customers: Path) -> None:
@@ -356,7 +360,8 @@ def test_the_header_question(browser: Browser, customers: Path) -> None:
     try:
         check()
     finally:
-        tally.finish()
+        problems = tally.finish()
+    assert problems == []
 
 
 def test_the_target_and_row_id_steps(browser: Browser, customers: Path) -> None:
@@ -399,7 +404,8 @@ def test_the_target_and_row_id_steps(browser: Browser, customers: Path) -> None:
     try:
         check()
     finally:
-        tally.finish()
+        problems = tally.finish()
+    assert problems == []
 
 
 # --------------------------------------------------------------------------- the ML model wizard
@@ -542,7 +548,8 @@ def test_the_model_wizard_steps(browser: Browser, training: DataSource) -> None:
     try:
         check()
     finally:
-        tally.finish()
+        problems = tally.finish()
+    assert problems == []
 
 
 def test_the_recipe_step_and_its_live_check(browser: Browser, training: DataSource) -> None:
@@ -576,7 +583,8 @@ def test_the_recipe_step_and_its_live_check(browser: Browser, training: DataSour
     try:
         check()
     finally:
-        tally.finish()
+        problems = tally.finish()
+    assert problems == []
 
 
 # --------------------------------------------------------------------------- bodies that are not UTF-8
@@ -612,4 +620,5 @@ def test_form_bodies_that_are_not_utf8(browser: Browser, training: DataSource) -
     try:
         check()
     finally:
-        tally.finish()
+        problems = tally.finish()
+    assert problems == []

@@ -110,11 +110,13 @@ def one_of_fields(fields: dict[str, st.SearchStrategy[str]]) -> st.SearchStrateg
     return st.one_of([st.tuples(st.just(name), values) for name, values in fields.items()])
 
 
-def run(check: Any, tally: Tally) -> None:
+def run(check: Any, tally: Tally) -> list[str]:
+    """Run the Hypothesis check; record its figures even when it fails; what went wrong."""
     try:
         check()
     finally:
-        tally.finish()
+        problems = tally.finish()
+    return problems
 
 
 def assert_no_nul_stored(world: World) -> None:
@@ -161,7 +163,7 @@ def test_the_evaluation_wizard(browser: Browser, world: World) -> None:
             assert_refusal_names_the_field(response, form, fields, words=["model", "datasource"])
         assert Evaluation.objects.count() == count
 
-    run(check, tally)
+    assert run(check, tally) == []
 
 
 def test_the_batch_prediction_wizard(browser: Browser, world: World) -> None:
@@ -214,7 +216,7 @@ def test_the_batch_prediction_wizard(browser: Browser, world: World) -> None:
             )
         assert BatchPrediction.objects.count() == count
 
-    run(check, tally)
+    assert run(check, tally) == []
 
 
 # --------------------------------------------------------------------------- object pages
@@ -251,7 +253,7 @@ def test_rename_on_every_object_page(browser: Browser, world: World) -> None:
             assert errors, f"the name {name!r} was neither kept nor refused with a message"
         assert_no_nul_stored(world)
 
-    run(check, tally)
+    assert run(check, tally) == []
 
 
 def test_tags_on_every_object_page(browser: Browser, world: World) -> None:
@@ -280,7 +282,7 @@ def test_tags_on_every_object_page(browser: Browser, world: World) -> None:
             assert obj.tags == before
         assert_no_nul_stored(world)
 
-    run(check, tally)
+    assert run(check, tally) == []
 
 
 def test_save_score_threshold(browser: Browser, world: World) -> None:
@@ -305,7 +307,7 @@ def test_save_score_threshold(browser: Browser, world: World) -> None:
         assert 0.0 <= saved <= 1.0, saved
         assert not [m for m in said if "not saved" in m], said
 
-    run(check, tally)
+    assert run(check, tally) == []
 
     refused = browser.post(url, {"threshold": "1e999"})
     assert any("threshold" in m for m in browser.messages(refused))
@@ -339,7 +341,7 @@ def test_the_try_it_form_and_a_pasted_record(browser: Browser, world: World) -> 
             error = response.context.get("paste_error") or response.context.get("error")
             assert error and shown(error, page), error
 
-    run(check, tally)
+    assert run(check, tally) == []
 
 
 def test_the_access_keys_page(browser: Browser, owner: Any, world: World) -> None:
@@ -369,7 +371,7 @@ def test_the_access_keys_page(browser: Browser, owner: Any, world: World) -> Non
             assert response.status_code == 404, response.status_code
             assert AccessKey.objects.filter(revoked_at__isnull=True).count() == active
 
-    run(check, tally)
+    assert run(check, tally) == []
 
 
 def test_the_sign_in_page(owner: Any) -> None:
@@ -391,7 +393,7 @@ def test_the_sign_in_page(owner: Any) -> None:
         assert response.status_code in (200, 403, 429), response.status_code
         assert "_auth_user_id" not in visitor.session
 
-    run(check, tally)
+    assert run(check, tally) == []
 
 
 def test_object_actions_with_ids_that_are_not_there(browser: Browser, world: World) -> None:
@@ -424,7 +426,7 @@ def test_object_actions_with_ids_that_are_not_there(browser: Browser, world: Wor
             obj.refresh_from_db()
             assert obj.status == Status.COMPLETED, obj
 
-    run(check, tally)
+    assert run(check, tally) == []
 
 
 QUERY_PARAMETERS = [
@@ -476,4 +478,4 @@ def test_the_pages_query_strings(browser: Browser, world: World) -> None:
         if tally.saw(response, (page, query)):
             assert response.status_code in (200, 302, 400, 404), response.status_code
 
-    run(check, tally)
+    assert run(check, tally) == []
