@@ -15,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -249,6 +249,36 @@ def console_process_env(
     return env
 
 
+def launch_worker(
+    env: dict[str, str], log_file: Path, options: Sequence[str], broker: str
+) -> Worker:
+    """`celery -A console worker` with `options` (the pool, a node name...), once it is ready;
+    stopped again if it never gets there."""
+    with log_file.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "console", "worker", *options]
+            + ["--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "info"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    worker = Worker(process, log_file, broker, env)
+    try:
+        wait_for(
+            lambda: process.poll() is not None or "ready." in worker.log(),
+            timeout=60,
+            what="the Celery worker to be ready",
+            step=0.1,
+        )
+    except BaseException:
+        worker.stop()
+        raise
+    if process.poll() is not None:
+        pytest.fail(f"the Celery worker exited with code {process.returncode}:\n{worker.log()}")
+    return worker
+
+
 @pytest.fixture
 def celery_worker(
     celery_publisher: str, settings: Any, tmp_path: Path, transactional_db: None
@@ -267,26 +297,9 @@ def celery_worker(
     def start(*, pool: str = "solo", **extra_env: str) -> Worker:
         env = console_process_env(celery_publisher, settings, tmp_path, **extra_env)
         log_file = tmp_path / f"worker-{len(started)}.log"
-        with log_file.open("w") as out:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "console", "worker", f"--pool={pool}"]
-                + (["--concurrency=1"] if pool == "prefork" else [])
-                + ["--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "info"],
-                cwd=ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        worker = Worker(process, log_file, celery_publisher, env)
+        options = [f"--pool={pool}"] + (["--concurrency=1"] if pool == "prefork" else [])
+        worker = launch_worker(env, log_file, options, celery_publisher)
         started.append(worker)
-        wait_for(
-            lambda: process.poll() is not None or "ready." in worker.log(),
-            timeout=60,
-            what="the Celery worker to be ready",
-            step=0.1,
-        )
-        if process.poll() is not None:
-            pytest.fail(f"the Celery worker exited with code {process.returncode}:\n{worker.log()}")
         return worker
 
     try:

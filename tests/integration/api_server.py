@@ -33,7 +33,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
-from realservices import AWS_TEST_ENV, ROOT, Worker, free_port, wait_for
+from realservices import AWS_TEST_ENV, ROOT, Worker, free_port, launch_worker, wait_for
 
 SHARED_DATA_ROOT = ROOT.parent / "shared" / "data"
 API_TARGET_PREFIX = "AmazonML_20141212."
@@ -110,25 +110,7 @@ def start_worker(
     env: dict[str, str], log_file: Path, *, options: Sequence[str] = ("--pool=solo",)
 ) -> Worker:
     """`celery -A console worker` with `options` (the pool, a node name...), once it is ready."""
-    with log_file.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "console", "worker", *options]
-            + ["--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "info"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    worker = Worker(process, log_file, env["CELERY_BROKER_URL"], env)
-    wait_for(
-        lambda: process.poll() is not None or "ready." in worker.log(),
-        timeout=60,
-        what="the Celery worker to be ready",
-        step=0.1,
-    )
-    if process.poll() is not None:
-        pytest.fail(f"the Celery worker exited with code {process.returncode}:\n{worker.log()}")
-    return worker
+    return launch_worker(env, log_file, options, env["CELERY_BROKER_URL"])
 
 
 def start_gunicorn(
