@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -43,6 +44,17 @@ def _uses_django(request: pytest.FixtureRequest) -> bool:
     return any(m.name in {"django_db"} for m in request.node.iter_markers()) or bool(
         {"client", "db", "transactional_db", "live_server"} & set(request.fixturenames)
     )
+
+
+@pytest.fixture
+def enqueued(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Nothing goes to a worker: the objects whose job would have been sent, in order (tests run
+    them by hand with `prediction_factories.run_all`, or check they stay PENDING)."""
+    from console import dependencies
+
+    sent: list[Any] = []
+    monkeypatch.setattr(dependencies, "enqueue", sent.append)
+    return sent
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 from django.test import Client
 from prediction_factories import banking_batch_source, banking_model, run_all
 
-from console import dependencies, tasks
+from console import tasks
 from console.api.keys import create_access_key
 from console.api.operations import RateLimiter
 from console.models import Evaluation, MLModel, Status
@@ -44,13 +44,6 @@ BANKING_RECORD = {
     "euribor3m": "4.857",
     "nr_employed": "5191",
 }
-
-
-@pytest.fixture
-def enqueued(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    sent: list[Any] = []
-    monkeypatch.setattr(dependencies, "enqueue", sent.append)
-    return sent
 
 
 @pytest.fixture

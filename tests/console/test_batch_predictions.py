@@ -28,7 +28,7 @@ from prediction_factories import (
     wine_model,
 )
 
-from console import dependencies, lifecycle, tasks
+from console import lifecycle, tasks
 from console.models import BatchPrediction, DataSource, MLModel, Status
 from console.services.batch_predictions import (
     check_output_uri,
@@ -41,13 +41,6 @@ from console.services.errors import IdempotentParameterMismatch, InvalidInput, R
 from console.services.ml_models import update_ml_model
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def enqueued(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    sent: list[Any] = []
-    monkeypatch.setattr(dependencies, "enqueue", sent.append)
-    return sent
 
 
 @pytest.fixture

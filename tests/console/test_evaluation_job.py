@@ -9,28 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prediction_factories import run_all
 
-from console import dependencies
 from console.models import DataSource, Evaluation, Status
 from console.services.datasources import create_data_source_from_s3
 from console.services.ml_models import create_ml_model_with_evaluation
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def enqueued(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    """Objects whose job would have been sent to a worker; the tests run them by hand."""
-    sent: list[Any] = []
-    monkeypatch.setattr(dependencies, "enqueue", sent.append)
-    return sent
-
-
-def run_all(enqueued: list[Any]) -> None:
-    """Run queued jobs in order, as a worker would, including the ones they release."""
-    while enqueued:
-        obj = enqueued.pop(0)
-        dependencies.task_for(type(obj))(obj.pk)
 
 
 def wine_quality_data_source(owner: Any, shared_data: Path, target_type: str) -> DataSource:

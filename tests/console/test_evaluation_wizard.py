@@ -12,7 +12,6 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from console import dependencies
 from console.models import DataSource, Evaluation, MLModel, Status
 
 pytestmark = pytest.mark.django_db
@@ -21,11 +20,8 @@ CREATE = reverse("console:evaluation-create")
 
 
 @pytest.fixture(autouse=True)
-def enqueued(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    """Nothing runs: the evaluation must stay PENDING. Record what was sent to the worker."""
-    sent: list[Any] = []
-    monkeypatch.setattr(dependencies, "enqueue", sent.append)
-    return sent
+def _nothing_runs(enqueued: list[Any]) -> None:
+    """Nothing runs: the evaluation must stay PENDING (`enqueued` records what was sent)."""
 
 
 @pytest.fixture

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 from django.core.files.storage import default_storage
+from prediction_factories import run_all
 
-from console import dependencies, tasks
+from console import tasks
 from console.models import DataSource, Evaluation, MLModel, Status
 from console.services.datasources import create_data_source_from_s3
 from console.services.ml_models import EvaluationPlan, create_ml_model_with_evaluation
@@ -18,23 +19,6 @@ pytestmark = pytest.mark.django_db
 
 WINE_SCHEMA_TEMPLATE = """{{"version": "1.0", "targetAttributeName": "{target}",
  "dataFileContainsHeader": true, "attributes": [{attributes}], "excludedAttributeNames": []}}"""
-
-
-@pytest.fixture
-def enqueued(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    """Objects whose job would have been sent to a worker; the tests run them by hand."""
-    sent: list[Any] = []
-    monkeypatch.setattr(dependencies, "enqueue", sent.append)
-    return sent
-
-
-def run_all(enqueued: list[Any]) -> list[str]:
-    """Run queued jobs in order, as a worker would, including the ones they release."""
-    outcomes = []
-    while enqueued:
-        obj = enqueued.pop(0)
-        outcomes.append(dependencies.task_for(type(obj))(obj.pk))
-    return outcomes
 
 
 def wine_quality_data_source(owner: Any, shared_data: Path) -> DataSource:

@@ -12,7 +12,6 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from console import dependencies
 from console.model_drafts import SESSION_KEY
 from console.models import DataSource, Evaluation, MLModel, Status
 from console.services.ml_models import CONSOLE_DEFAULT_PARAMETERS
@@ -35,11 +34,8 @@ ADVANCED_DEFAULTS = {
 
 
 @pytest.fixture(autouse=True)
-def enqueued(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    """Nothing runs: every object the wizard creates must stay PENDING. Record what was sent."""
-    sent: list[Any] = []
-    monkeypatch.setattr(dependencies, "enqueue", sent.append)
-    return sent
+def _nothing_runs(enqueued: list[Any]) -> None:
+    """Nothing runs: every object the wizard creates must stay PENDING (`enqueued` records)."""
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from django.test import Client
 from django.urls import reverse
 from prediction_factories import banking_model, run_all, wine_model
 
-from console import dependencies, tasks
+from console import tasks
 from console.models import MLModel, Status
 from console.services.errors import InvalidInput, PredictorNotMounted
 from console.services.ml_models import delete_ml_model, update_ml_model
@@ -35,13 +35,6 @@ BANKING_LINE_2 = (
     "56,housemaid,married,basic.4y,no,no,no,telephone,may,mon,261,1,999,0,nonexistent,"
     "1.1,93.994,-36.4,4.857,5191,0"
 )
-
-
-@pytest.fixture
-def enqueued(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    sent: list[Any] = []
-    monkeypatch.setattr(dependencies, "enqueue", sent.append)
-    return sent
 
 
 @pytest.fixture

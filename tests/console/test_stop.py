@@ -19,7 +19,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from prediction_factories import banking_batch_source, banking_model, run_all
 
-from console import dependencies, lifecycle, tasks
+from console import lifecycle, tasks
 from console.celery import fail_jobs_of_dead_workers_on_this_host
 from console.claimants import Claimant, process_start, this_host
 from console.models import AMLObject, BatchPrediction, DataSource, Evaluation, MLModel, Status
@@ -35,13 +35,6 @@ URL_PREFIX = {
     Evaluation: "evaluations",
     BatchPrediction: "batch-predictions",
 }
-
-
-@pytest.fixture
-def enqueued(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    sent: list[Any] = []
-    monkeypatch.setattr(dependencies, "enqueue", sent.append)
-    return sent
 
 
 def a_chain(owner: Any, shared_data: Path) -> dict[str, AMLObject]:

@@ -10,15 +10,5 @@ from security_world import World, alice_world
 
 
 @pytest.fixture
-def enqueued(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    """The jobs the world's objects would have sent to a worker (none runs)."""
-    from console import dependencies
-
-    sent: list[Any] = []
-    monkeypatch.setattr(dependencies, "enqueue", sent.append)
-    return sent
-
-
-@pytest.fixture
 def world(owner: Any, enqueued: list[Any], monkeypatch: pytest.MonkeyPatch) -> World:
     return alice_world(owner, Client(), enqueued, monkeypatch)
