@@ -79,15 +79,24 @@ def _send(task: Any, model: type[AMLObject], pk: int) -> None:
     PENDING forever, and the caller (a web request, or a worker releasing dependents) would
     see a server error instead.
     """
+    publish(task, pk, when_refused=lambda exc: _fail_unqueued(model, pk, exc))
+
+
+def publish(task: Any, pk: int, *, when_refused: Callable[[Exception], None]) -> None:
+    """`task.delay(pk)`, or `when_refused(error)` when the broker cannot take the message."""
     try:
         task.delay(pk)
     except (KombuError, OSError) as exc:
-        log.error("could not queue %s for %s %s: %s", task.name, model.__name__, pk, exc)
-        from console import lifecycle
+        log.error("could not queue %s for %s: %s", task.name, pk, exc)
+        when_refused(exc)
 
-        obj = model.objects.filter(pk=pk).first()
-        if obj is not None:
-            lifecycle.fail(obj, unqueued_message(exc))
+
+def _fail_unqueued(model: type[AMLObject], pk: int, exc: Exception) -> None:
+    from console import lifecycle
+
+    obj = model.objects.filter(pk=pk).first()
+    if obj is not None:
+        lifecycle.fail(obj, unqueued_message(exc))
 
 
 def unqueued_message(exc: Exception) -> str:

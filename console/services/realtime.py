@@ -18,7 +18,6 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
-from kombu.exceptions import KombuError
 
 from console import lifecycle
 from console.models import MLModel, Status
@@ -101,10 +100,7 @@ def mount_realtime_endpoint(pk: int) -> str:
     try:
         loaded_model(ml)
     except ServiceError as exc:
-        MLModel.objects.filter(pk=pk, endpoint_status=Endpoint.UPDATING).update(
-            endpoint_status=Endpoint.FAILED, updated_at=timezone.now()
-        )
-        lifecycle.append_log(ml, f"Real-time endpoint failed: {exc.message}")
+        _fail_endpoint(pk, exc.message)
         return "failed"
     ready = MLModel.objects.filter(pk=pk, endpoint_status=Endpoint.UPDATING).update(
         endpoint_status=Endpoint.READY, updated_at=timezone.now()
@@ -213,14 +209,18 @@ def _send_mount(pk: int) -> None:
     UPDATING with no worker ever coming (and the caller answered with a server error)."""
     from console import dependencies, tasks
 
-    try:
-        tasks.mount_realtime_endpoint.delay(pk)
-    except (KombuError, OSError) as exc:
-        failed = MLModel.objects.filter(pk=pk, endpoint_status=Endpoint.UPDATING).update(
-            endpoint_status=Endpoint.FAILED, updated_at=timezone.now()
-        )
-        ml = MLModel.objects.filter(pk=pk).first()
-        if failed and ml is not None:
-            lifecycle.append_log(
-                ml, f"Real-time endpoint failed: {dependencies.unqueued_message(exc)}"
-            )
+    dependencies.publish(
+        tasks.mount_realtime_endpoint,
+        pk,
+        when_refused=lambda exc: _fail_endpoint(pk, dependencies.unqueued_message(exc)),
+    )
+
+
+def _fail_endpoint(pk: int, reason: str) -> None:
+    """UPDATING → FAILED (conditional, so a delete meanwhile is not undone), saying why in the log."""
+    failed = MLModel.objects.filter(pk=pk, endpoint_status=Endpoint.UPDATING).update(
+        endpoint_status=Endpoint.FAILED, updated_at=timezone.now()
+    )
+    ml = MLModel.objects.filter(pk=pk).first()
+    if failed and ml is not None:
+        lifecycle.append_log(ml, f"Real-time endpoint failed: {reason}")
