@@ -314,7 +314,7 @@ def load_parameters(argument: str | None) -> dict[str, str] | None:
         return None
     where = option_source("--parameters", argument)
     try:
-        parameters = safejson.loads(read_argument(argument, "parameters", "--parameters"))
+        parameters = safejson.loads(read_argument(argument, "--parameters"))
     except json.JSONDecodeError as err:
         raise UsageError(
             f"{where}: not valid JSON: {err.msg} (line {err.lineno}, column {err.colno})"
@@ -335,7 +335,7 @@ def load_recipe(argument: str | None, schema: Schema) -> str | None:
     """The recipe text, checked against the schema before any data is read."""
     if not argument:
         return None
-    text = read_argument(argument, "recipe", "--recipe")
+    text = read_argument(argument, "--recipe")
     try:
         parse_recipe(text, schema)
     except MLCoreError as err:
@@ -370,7 +370,7 @@ def train_summary(model: Any, out: str) -> dict[str, Any]:
 
 def load_schema(argument: str) -> Schema:
     try:
-        return parse_schema(read_argument(argument, "schema", "--schema"))
+        return parse_schema(read_argument(argument, "--schema"))
     except SchemaError as err:
         raise UsageError(f"{option_source('--schema', argument)}: {err}") from err
 
@@ -386,7 +386,7 @@ def detect_delimiter(files: Sequence[DataFile]) -> str:
 def load_rearrangement(argument: str | None) -> Rearrangement | None:
     if not argument:
         return None
-    text = read_argument(argument, "rearrangement", "--rearrangement")
+    text = read_argument(argument, "--rearrangement")
     try:
         return parse_rearrangement(text)
     except RearrangementError as err:
@@ -402,11 +402,11 @@ def option_source(option: str, argument: str) -> str:
     return option if is_inline_json(argument) else f"{option} {argument}"
 
 
-def read_argument(argument: str, what: str, option: str = "") -> str:
-    """JSON given inline (starting with `{`) or the path of a file holding it."""
+def read_argument(argument: str, option: str) -> str:
+    """JSON given inline to `option` (starting with `{`) or the path of a file holding it."""
     if is_inline_json(argument):
         return argument
-    named = f"{option}: " if option else ""
+    what, named = option.lstrip("-"), f"{option}: "
     try:
         with Path(argument).open("rb") as stream:
             data = stream.read(MAX_ARGUMENT_FILE_BYTES + 1)
