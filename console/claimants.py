@@ -47,18 +47,30 @@ def this_host() -> str:
 
 def process_start(pid: int) -> str | None:
     """`<boot id>:<start>` of a running process; None if there is none or it is a zombie."""
-    if (PROC / "self" / "stat").exists():
+    if has_proc():
         return _linux_process_start(pid)
     return _portable_process_start(pid)
 
 
-def _linux_process_start(pid: int) -> str | None:
+def has_proc() -> bool:
+    return (PROC / "self" / "stat").exists()
+
+
+def stat_fields(pid: int | str) -> list[str] | None:
+    """Linux: the fields of /proc/<pid>/stat from the third on (state, ppid, pgrp, ...); None
+    when there is no such process (or it exited while we looked)."""
     try:
         stat = (PROC / str(pid) / "stat").read_text()
-    except (FileNotFoundError, ProcessLookupError, PermissionError):
+    except OSError:
         return None
     # The command name (field 2) may hold spaces and parentheses: count fields after the last ')'.
-    fields = stat[stat.rindex(")") + 2 :].split()
+    return stat[stat.rindex(")") + 2 :].split()
+
+
+def _linux_process_start(pid: int) -> str | None:
+    fields = stat_fields(pid)
+    if fields is None:
+        return None
     state, start_ticks = fields[0], fields[19]
     if state in {"Z", "X"}:  # exited, not yet reaped by its parent: it runs nothing any more
         return None

@@ -26,7 +26,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-PROC = Path("/proc")
+from console.claimants import PROC, has_proc, stat_fields
+
 PR_SET_PDEATHSIG = 1
 
 
@@ -160,18 +161,16 @@ def group_members(pgid: int, *, live_only: bool = False) -> set[int]:
 
     `live_only` leaves out zombies: they have exited, and their reaper may be slow to reap.
     """
-    if not (PROC / "self" / "stat").exists():
+    if not has_proc():
         return set() if live_only else {pgid}
     members = set()
     for entry in PROC.iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue  # exited while we looked
-            state, _, group = stat[stat.rindex(")") + 2 :].split()[:3]
-            if int(group) == pgid and not (live_only and state in {"Z", "X"}):
-                members.add(int(entry.name))
+        fields = stat_fields(entry.name) if entry.name.isdigit() else None
+        if fields is None:
+            continue  # not a process, or one that exited while we looked
+        state, group = fields[0], int(fields[2])
+        if group == pgid and not (live_only and state in {"Z", "X"}):
+            members.add(int(entry.name))
     return members
 
 
