@@ -36,8 +36,7 @@ def _embedded_secret_key() -> str:
     """A key made once per data folder, so the default is safe and survives restarts."""
     key_file = DATA_DIR / "secret_key"
     if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(50))
-        key_file.chmod(0o600)
+        key_file.write_text(secrets.token_urlsafe(50))  # 0600: the umask above
     return key_file.read_text().strip()
 
 
@@ -282,7 +281,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
 
-# --- Browser security: headers, cookies, HTTPS (README "Security settings") ------------------
+# --- Browser security: headers, cookies, HTTPS (docs/browser-security.md) ---------------------
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # the upload script reads it to send X-CSRFToken
 X_FRAME_OPTIONS = "DENY"
