@@ -102,6 +102,14 @@ def unclear(answer: dict[str, Any]) -> bool:
     return says_nothing(str(answer.get("Message", "")))
 
 
+def failed_saying_the_worker_stopped(answer: dict[str, Any]) -> bool:
+    return (
+        answer.get("Status") == "FAILED"
+        and "worker" in str(answer.get("Message", ""))
+        and not unclear(answer)
+    )
+
+
 def says_nothing(message: str) -> bool:
     return len(message) < 15 or any(word in message.lower() for word in UNHELPFUL)
 
@@ -322,7 +330,7 @@ def test_a_training_whose_worker_is_killed_fails_within_a_minute_saying_why(
 
     answer = wait_until_finished(shape, ml, [model], timeout=60)[model]
     left_in_progress_for = time.monotonic() - killed_at
-    bad = answer["Status"] != "FAILED" or unclear(answer) or "worker" not in answer["Message"]
+    bad = not failed_saying_the_worker_stopped(answer)
     record(
         SUITE,
         "kill -9 of a worker mid-training",
@@ -331,8 +339,7 @@ def test_a_training_whose_worker_is_killed_fails_within_a_minute_saying_why(
         bad_means=BAD_MEANS,
         note=f"{answer['Status']} {left_in_progress_for:.0f} s after the kill: {answer.get('Message')}",
     )
-    assert answer["Status"] == "FAILED", answer
-    assert "worker" in answer["Message"] and not unclear(answer), answer["Message"]
+    assert failed_saying_the_worker_stopped(answer), answer
     assert not is_running(victim)
     # the worker replaced its pool process: the next job runs
     follow_up = create_model(ml, small_source, passes=1)
@@ -573,7 +580,7 @@ def test_a_job_cut_off_by_a_stop_that_ran_out_of_patience_fails_when_the_workers
     shape.ensure_running()  # and the supervisor starts the console again
     answer = wait_until_finished(shape, ml, [model], timeout=60)[model]
 
-    bad = answer["Status"] != "FAILED" or unclear(answer) or "worker" not in answer["Message"]
+    bad = not failed_saying_the_worker_stopped(answer)
     record(
         SUITE,
         "stop past its grace period (SIGTERM, SIGKILL after 3 s, restart)",
@@ -583,8 +590,7 @@ def test_a_job_cut_off_by_a_stop_that_ran_out_of_patience_fails_when_the_workers
         note=f"{answer['Status']}: {answer.get('Message')}",
     )
     assert survivors and cut_off, "the training ended within the grace period: nothing was cut off"
-    assert answer["Status"] == "FAILED", answer
-    assert "worker" in answer["Message"] and not unclear(answer), answer["Message"]
+    assert failed_saying_the_worker_stopped(answer), answer
 
 
 def test_a_graceful_stop_leaves_no_process_and_no_job_in_progress(
