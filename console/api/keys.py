@@ -26,7 +26,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from console.models import AccessKey
-from console.services.errors import ResourceNotFound
+from console.services.errors import InvalidInput, ResourceNotFound
 
 ACCESS_KEY_PREFIX = "AKIA"
 ACCESS_KEY_ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"  # base 32, as AWS's ids
@@ -42,17 +42,30 @@ class UndecryptableSecret(Exception):
     """A stored secret the current encryption keys cannot open (the key setting changed)."""
 
 
+DESCRIPTION_MAX_LENGTH = AccessKey._meta.get_field("description").max_length
+
+
 def create_access_key(user: AbstractBaseUser, description: str = "") -> tuple[AccessKey, str]:
     """A new active key of `user`; returns it with its secret, which is never retrievable again
-    from the console."""
+    from the console. Raises InvalidInput for a description no key can keep."""
+    description = _checked_description(description)
     secret = _new_secret()
     key = AccessKey.objects.create(
         user=user,
         access_key_id=_new_access_key_id(),
         secret_encrypted=_encrypt(secret),
-        description=description.strip()[: AccessKey._meta.get_field("description").max_length],
+        description=description,
     )
     return key, secret
+
+
+def _checked_description(description: str) -> str:
+    description = description.strip()
+    if len(description) > DESCRIPTION_MAX_LENGTH:
+        raise InvalidInput(f"A description has at most {DESCRIPTION_MAX_LENGTH} characters.")
+    if "\x00" in description:  # no database keeps it (PostgreSQL refuses NUL in text)
+        raise InvalidInput("A description cannot contain the NUL character (\\x00).")
+    return description
 
 
 def revoke_access_key(user: AbstractBaseUser, access_key_id: str) -> AccessKey:

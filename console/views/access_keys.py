@@ -11,12 +11,10 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET, require_POST
 
 from console.api import keys
-from console.models import AccessKey
 from console.public_url import public_base_url
-from console.services.errors import ResourceNotFound
+from console.services.errors import InvalidInput, ResourceNotFound
 
 TEMPLATE = "console/access_keys.html"
-DESCRIPTION_MAX_LENGTH = AccessKey._meta.get_field("description").max_length
 # AML ran in us-east-1 and eu-west-1; the server accepts any region, the snippets name one.
 SNIPPET_REGION = "us-east-1"
 
@@ -30,14 +28,12 @@ def access_keys(request: HttpRequest) -> HttpResponse:
 def access_key_create(request: HttpRequest) -> HttpResponse:
     """Create a key and show its secret on this response, the only time it is ever shown."""
     description = request.POST.get("description", "").strip()
-    error = ""
-    if len(description) > DESCRIPTION_MAX_LENGTH:
-        error = f"A description has at most {DESCRIPTION_MAX_LENGTH} characters."
-    elif "\x00" in description:  # no database keeps it (PostgreSQL refuses NUL in text)
-        error = "A description cannot contain the NUL character (\\x00)."
-    if error:
-        return _render(request, status=400, description_error=error, description=description)
-    key, secret = keys.create_access_key(request.user, description)
+    try:
+        key, secret = keys.create_access_key(request.user, description)
+    except InvalidInput as refused:
+        return _render(
+            request, status=400, description_error=refused.message, description=description
+        )
     response = _render(
         request,
         created=key,
@@ -61,7 +57,11 @@ def access_key_revoke(request: HttpRequest, access_key_id: str) -> HttpResponse:
 
 
 def _render(request: HttpRequest, *, status: int = 200, **extra: Any) -> HttpResponse:
-    context = {"keys": keys.keys_of(request.user), "max_length": DESCRIPTION_MAX_LENGTH, **extra}
+    context = {
+        "keys": keys.keys_of(request.user),
+        "max_length": keys.DESCRIPTION_MAX_LENGTH,
+        **extra,
+    }
     return render(request, TEMPLATE, context, status=status)
 
 

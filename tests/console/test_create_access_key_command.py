@@ -135,3 +135,9 @@ def test_manage_py_fails_cleanly_for_an_unknown_user(tmp_path: Path) -> None:
     assert result.stdout == ""
     assert "No user named 'nobody'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.django_db
+def test_it_refuses_a_description_no_key_can_keep_with_a_message() -> None:
+    with pytest.raises(CommandError, match="--description: A description has at most"):
+        call_command("create_access_key", "alice", "--create-user", "--description", "x" * 300)

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from console.api import keys
+from console.services.errors import InvalidInput
 
 
 class Command(BaseCommand):
@@ -28,7 +29,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         user = _user(options["username"], create=options["create_user"])
-        key, secret = keys.create_access_key(user, options["description"])
+        try:
+            key, secret = keys.create_access_key(user, options["description"])
+        except InvalidInput as refused:
+            raise CommandError(f"--description: {refused.message}") from refused
         # stdout carries the JSON object alone, so `... | jq` and json.loads work.
         self.stdout.write(json.dumps({"AccessKeyId": key.access_key_id, "SecretAccessKey": secret}))
 
