@@ -1,0 +1,123 @@
+"""The compiled scorer gives the general path's margins bit for bit, however pandas shares the
+string objects of a chunk."""
+
+from __future__ import annotations
+
+import io
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlcore.io.csvreader import CsvFormat
+from mlcore.io.files import DataFile
+from mlcore.predict.batch import DEFAULT_CHUNK_BYTES, _plan, _reader, _typed_inputs
+from mlcore.predict.compiled import CompiledScorer
+from mlcore.predict.scoring import frame_margins
+from mlcore.schema import parse_schema
+from mlcore.schema.model import Attribute, AttributeType, Schema
+from mlcore.train.model import TrainedModel
+from mlcore.train.pipeline import train_model
+
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+
+
+def memory_file(data: bytes, name: str = "data.csv") -> DataFile:
+    return DataFile(name=name, size=len(data), opener=partial(io.BytesIO, data))
+
+
+@pytest.fixture(scope="module")
+def banking_model() -> TrainedModel:
+    """The tutorial's model (its schema, the suggested recipe) on the first 6,000 records."""
+    lines = (DATA / "banking.csv").read_bytes().split(b"\n")
+    return train_model(
+        [memory_file(b"\n".join(lines[:6001]) + b"\n")],
+        parse_schema((DATA / "banking.csv.schema").read_text()),
+        CsvFormat(),
+        model_type="BINARY",
+        parameters={"sgd.maxPasses": "3"},
+    )
+
+
+def banking_batch_frame(model: TrainedModel) -> tuple[pd.DataFrame, CompiledScorer]:
+    """banking-batch.csv as the batch reader hands it over, and the model's scorer."""
+    data = (DATA / "banking-batch.csv").read_bytes()
+    reader = _reader([memory_file(data)], CsvFormat(), None, DEFAULT_CHUNK_BYTES)
+    schema = parse_schema((DATA / "banking-batch.csv.schema").read_text())
+    plan = _plan(model, reader.columns, schema, (), False)
+    reader.read_as(plan.float_columns, plan.category_columns)
+    frame = pd.concat([chunk.frame for chunk in reader.chunks()], ignore_index=True)
+    scorer = CompiledScorer.compile(model, plan.inputs)
+    assert scorer is not None
+    return frame, scorer
+
+
+def general_margins(model: TrainedModel, frame: pd.DataFrame) -> np.ndarray:
+    plan = _plan(model, list(frame.columns), Schema([]), (), False)
+    typed, _ = _typed_inputs(plan, frame)
+    return frame_margins(model, typed)
+
+
+def with_a_string_object_per_field(frame: pd.DataFrame) -> pd.DataFrame:
+    """The same frame, every text field its own object (pandas shares equal ones)."""
+    copy = frame.copy()
+    for name in copy.columns:
+        if copy[name].dtype == object:
+            copy[name] = pd.Series(
+                ["".join(list(text)) for text in copy[name]], dtype=object, index=copy.index
+            )
+    return copy
+
+
+def test_the_compiled_margins_of_banking_batch_are_the_general_paths_bit_for_bit(
+    banking_model: TrainedModel,
+) -> None:
+    frame, scorer = banking_batch_frame(banking_model)
+    compiled, first_bad = scorer.margins(frame)
+    assert np.array_equal(compiled, general_margins(banking_model, frame))
+    # the tutorial schema's BINARY `previous` holds values above 1 in 121 records
+    assert int((first_bad >= 0).sum()) == 121
+
+
+def test_equal_strings_held_by_different_objects_give_the_same_margins(
+    banking_model: TrainedModel,
+) -> None:
+    frame, scorer = banking_batch_frame(banking_model)
+    shared, _ = scorer.margins(frame)
+    assert frame["job"].map(id).nunique() == frame["job"].nunique()  # pandas shared them
+    separate = with_a_string_object_per_field(frame)
+    assert separate["job"].map(id).nunique() == len(separate)
+    margins, _ = scorer.margins(separate)
+    assert np.array_equal(margins, shared)
+
+
+def test_a_category_column_of_many_distinct_values_scores_as_the_general_path() -> None:
+    rng = np.random.default_rng(3)
+    codes = rng.integers(0, 900, 2000)
+    rows = pd.DataFrame(
+        {
+            "code": [f"c{v}" for v in codes],
+            "y": ((codes % 3 == 0) ^ (rng.random(2000) < 0.1)).astype(int).astype(str),
+        }
+    )
+    schema = Schema(
+        [Attribute("code", AttributeType.CATEGORICAL), Attribute("y", AttributeType.BINARY)],
+        target="y",
+    )
+    model = train_model(
+        [memory_file(rows.to_csv(index=False).encode())],
+        schema,
+        CsvFormat(),
+        model_type="BINARY",
+        recipe_text='{"outputs": ["code"]}',
+        parameters={"sgd.maxPasses": "2"},
+    )
+    frame = rows.astype(object)
+    scorer = CompiledScorer.compile(model, [Attribute("code", AttributeType.CATEGORICAL)])
+    assert scorer is not None
+    margins, first_bad = scorer.margins(frame)
+    assert np.array_equal(margins, general_margins(model, frame))
+    assert (first_bad < 0).all()
+    assert len(set(np.round(margins[:, 0], 12))) > 256  # the words were told apart
