@@ -79,11 +79,17 @@ from mlcore.schema.model import Attribute, AttributeType, ModelType, Schema
 from mlcore.schema.values import convert_column
 from mlcore.train.model import TrainedModel
 
+try:  # ISA-L's deflate: the same gzip format, 3 to 4x less CPU than zlib at level 1
+    from isal import isal_zlib as deflate
+except ImportError:  # a platform without its wheel
+    deflate = zlib  # type: ignore[assignment]
+
 DEFAULT_CHUNK_ROWS = 131_072
 RESULT_FOLDER = "batch-prediction/result/"
 MANIFEST_FOLDER = "batch-prediction/"
 EXPLAINED = 3
-# level 1 is 4x faster than 6 on prediction text for files ~20% larger
+# level 1 is 4x faster than 6 on prediction text for files ~20% larger (zlib; ISA-L's level 1
+# is faster still, its files a little smaller than zlib's)
 GZIP_LEVEL = 1
 QUEUED_WRITES = 4
 READ_AHEAD = 2
@@ -469,7 +475,7 @@ def result_file_names(batch_prediction_id: str, files: Sequence[DataFile]) -> li
 class _ResultFile:
     """One gzip result being written: header first, then lines in input order.
 
-    Compressing and writing happen on a thread of their own (zlib and file writes release the
+    Compressing and writing happen on a thread of their own (deflate and file writes release the
     GIL), overlapping the next chunk's parsing and scoring; the queue between them holds at
     most `QUEUED_WRITES` pieces, so memory stays bounded. A write error is raised on the next
     `write` or on `close`. Unthreaded (`threaded=False`: a job of one block, where nothing
@@ -482,7 +488,7 @@ class _ResultFile:
         self.location = store.location(key)
         self.stream: BinaryIO = store.open_write(key)
         # wbits 31: a gzip member (header and CRC), mtime 0, so equal inputs give equal files
-        self._compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)
+        self._compressor = deflate.compressobj(GZIP_LEVEL, deflate.DEFLATED, 31)
         self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=QUEUED_WRITES)
         self._error: BaseException | None = None
         self._thread: threading.Thread | None = None
