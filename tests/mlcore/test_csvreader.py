@@ -503,3 +503,18 @@ def test_a_category_column_pandas_would_convert_is_read_as_strings(
     assert all(isinstance(chunk.frame["d"].dtype, pd.CategoricalDtype) for chunk in chunks)
     read_back = [v for chunk in chunks for v in chunk.frame["c"].tolist()]
     assert read_back == [values[i % len(values)] for i in range(60)]
+
+
+@pytest.mark.parametrize("stated_size", [0, 1, 37, 5_000, 10**9])
+@pytest.mark.parametrize("chunk_bytes", [64, 1 << 20])
+def test_a_file_whose_size_changed_since_it_was_listed_is_read_whole(
+    stated_size: int, chunk_bytes: int
+) -> None:
+    # reads ask for no more than the stated size: a stale size must not cut the file short
+    data = b"a,b\n" + b"".join(b"%d,x%d\n" % (i, i) for i in range(700))
+    stale = DataFile("data.csv", stated_size, lambda: io.BytesIO(data))
+    rows, lines, offsets, invalid = read_all(stale, chunk_bytes=chunk_bytes)
+    assert rows == [[str(i), f"x{i}"] for i in range(700)]
+    assert lines == list(range(2, 702))
+    assert offsets[-1] == data.rindex(b"699,")
+    assert invalid == []
