@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlcore.io.csvreader import column_arrays
 from mlcore.io.dataset import _convert as convert_typed_column
 from mlcore.recipes.fitted import MISSING, MISSING_BIN, VALUE, FittedOutput
 from mlcore.recipes.nodes import BINARY, BINNED, CATEGORICAL, NUMERIC, AttributeNode, Node
@@ -176,10 +177,11 @@ class CompiledScorer:
         record, the position in `inputs` of its first value not valid for its type (-1: none).
         Raises `Unsupported` for a column in a form it does not read."""
         n_rows = len(frame)
+        raw = dict(zip(frame.columns, column_arrays(frame), strict=True))
         columns: dict[str, _Column] = {}
         first_bad = np.full(n_rows, -1, dtype=np.int64)
         for position, attribute in enumerate(self.inputs):
-            column = _converted(attribute, frame[attribute.name])
+            column = _converted(attribute, raw[attribute.name])
             columns[attribute.name] = column
             if column.invalid is not None:
                 first_bad[column.invalid & (first_bad < 0)] = position
@@ -231,17 +233,18 @@ class CompiledScorer:
         return padded[where]
 
 
-def _converted(attribute: Attribute, column: pd.Series) -> _Column:
-    """`mlcore.io.dataset._convert` of the column, in the compact form the terms read."""
+def _converted(attribute: Attribute, column: np.ndarray | pd.Categorical) -> _Column:
+    """`mlcore.io.dataset._convert` of a column's values (as the reader parsed them), in the
+    compact form the terms read."""
     kind = attribute.type
     if column.dtype == np.float64:
         if kind is AttributeType.CATEGORICAL:
             raise Unsupported(attribute.name)
-        return _Column(numbers=column.to_numpy())
+        return _Column(numbers=np.asarray(column))
     if kind is AttributeType.NUMERIC:  # numbers the reader left as strings: the general rules
-        values, invalid = convert_typed_column(attribute, column)
+        values, invalid = convert_typed_column(attribute, pd.Series(column, copy=False))
         return _Column(numbers=np.asarray(values), invalid=_or_none(invalid))
-    codes, distinct = _codes(column)
+    codes, distinct = _codes(column, attribute.name)
     if kind is AttributeType.CATEGORICAL:
         if len(distinct) <= _LOOP_LIMIT:
             words = [text.strip() for text in distinct]
@@ -264,28 +267,28 @@ def _converted(attribute: Attribute, column: pd.Series) -> _Column:
     return _Column(numbers=numbers[codes], invalid=invalid)
 
 
-def _codes(column: pd.Series) -> tuple[np.ndarray, list[Any]]:
+def _codes(column: np.ndarray | pd.Categorical, name: str) -> tuple[np.ndarray, list[Any]]:
     """Codes of each record into the column's distinct strings (a Categorical's own codes and
     categories, or a factorization of the strings)."""
-    if isinstance(column.dtype, pd.CategoricalDtype):
-        codes = column.cat.codes.to_numpy()
+    if isinstance(column, pd.Categorical):
+        codes = column.codes
         if len(codes) and codes.min() < 0:
-            raise Unsupported(str(column.name))
-        categories = column.cat.categories
+            raise Unsupported(name)
+        categories = column.categories
         if not pd.api.types.is_string_dtype(categories.dtype):
-            raise Unsupported(str(column.name))
+            raise Unsupported(name)
         return codes, categories.tolist()
-    strings = column.to_numpy(dtype=object)
+    strings = np.asarray(column, dtype=object)
     coded = _codes_by_identity(strings)
     if coded is not None:
         codes, distinct_list = coded
     else:
         codes, distinct = pd.factorize(strings)
         if len(codes) and codes.min() < 0:
-            raise Unsupported(str(column.name))
+            raise Unsupported(name)
         distinct_list = distinct.tolist()
     if not all(isinstance(text, str) for text in distinct_list):
-        raise Unsupported(str(column.name))
+        raise Unsupported(name)
     return codes, distinct_list
 
 

@@ -15,6 +15,7 @@ from mlcore.io.csvreader import (
     CsvFormat,
     CsvReader,
     InvalidRecord,
+    column_arrays,
     column_names_from_header,
     generic_column_names,
     sniff,
@@ -518,3 +519,22 @@ def test_a_file_whose_size_changed_since_it_was_listed_is_read_whole(
     assert lines == list(range(2, 702))
     assert offsets[-1] == data.rindex(b"699,")
     assert invalid == []
+
+
+def test_column_arrays_are_the_columns_values_with_or_without_pandas_private_iterator(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    frame = pd.DataFrame(
+        {
+            "n": [1.5, np.nan, 3.0],
+            "s": np.array(["a", "b", "a"], dtype=object),
+            "c": pd.Categorical(["x", "y", "x"]),
+        }
+    ).astype({"s": object})  # as the reader asks pandas for text
+    fast = column_arrays(frame)
+    monkeypatch.delattr(pd.DataFrame, "_iter_column_arrays")
+    slow = column_arrays(frame)
+    for arrays in (fast, slow):
+        np.testing.assert_array_equal(arrays[0], [1.5, np.nan, 3.0])
+        assert arrays[1].dtype == object and arrays[1].tolist() == ["a", "b", "a"]
+        assert isinstance(arrays[2], pd.Categorical) and arrays[2].tolist() == ["x", "y", "x"]
