@@ -65,7 +65,6 @@ from mlcore.io.files import DataFile
 from mlcore.predict.compiled import CompiledScorer, Unsupported
 from mlcore.predict.csvlines import (
     Field,
-    Piece,
     hidden_where,
     join_lines,
     text_field,
@@ -370,7 +369,7 @@ def _prediction_fields(model: TrainedModel, scores: np.ndarray) -> tuple[list[Fi
     if model.model_type is ModelType.BINARY:
         best = scores >= model.score_threshold
         answer = np.where(best, ord("1"), ord("0")).astype(np.uint8)[:, None]
-        best_answer = Field([Piece(answer, np.ones(len(scores), dtype=np.int64))])
+        best_answer = Field(answer)
         return [best_answer, format_aml_floats(scores)], best.astype(np.float64)
     if model.model_type is ModelType.MULTICLASS:
         classes = np.asarray(model.classes, dtype=object)

@@ -1,11 +1,12 @@
 """CSV lines built from numpy arrays, without a Python string per value.
 
-A `Field` is one CSV column's text for every row, made of `Piece`s: byte matrices of which each
-row keeps its first `lengths[i]` bytes (or its last, `from_right`). `join_lines` sets every
-piece of every field side by side, keeps the bytes inside the lengths and returns the rows run
-together, so a chunk of 100,000 lines is a few numpy operations. Numbers come from
-`mlcore.predict.numbers.format_aml_floats`; strings from `text_field`, which quotes the values
-that need it as RFC 4180 says (a comma, a double quote or a line break inside).
+A `Field` is one CSV column's text for every row: a byte matrix whose row i holds row i's text
+in its non-NUL bytes, in order, NUL bytes filling the rest wherever the layout leaves room
+(text never holds a NUL: the reader refuses files with one). `join_lines` sets every field's
+matrix side by side and keeps the non-NUL bytes, so a chunk of 100,000 lines is a few numpy
+operations. Numbers come from `mlcore.predict.numbers.format_aml_floats`, whose fixed layout
+leaves a NUL where a sign or a digit is not written; strings from `text_field`, which quotes
+the values that need it as RFC 4180 says (a comma, a double quote or a line break inside).
 
 Strings longer than `MAX_MATRIX_WIDTH` bytes would make a wide matrix of mostly padding: such a
 field keeps its rows as Python bytes instead, and `join_lines` then joins row by row.
@@ -16,12 +17,14 @@ field keeps its rows as Python bytes instead, and `join_lines` then joins row by
 ...                   blank=np.array([False, False, True]))
 >>> rows.data
 b'a,x\\n"b,c","a ""b"" c"\\n\\n'
+>>> rows.row_lengths.tolist()
+[4, 18, 1]
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -32,36 +35,18 @@ _ASCII_LIMIT = 128
 
 
 @dataclass
-class Piece:
-    """Part of a field's text on every row: `data[i]` holds row i's bytes, of which the row
-    keeps the first `lengths[i]` (the last ones when `from_right`)."""
-
-    data: np.ndarray  # uint8, shape (n_rows, width)
-    lengths: np.ndarray  # int64, shape (n_rows,)
-    from_right: bool = False
-
-    def kept(self, out: np.ndarray | None = None) -> np.ndarray:
-        """The mask of the bytes each row keeps, shape (n_rows, width) (into `out` if given)."""
-        columns = np.arange(self.data.shape[1])[None, :]
-        if self.from_right:
-            return np.greater_equal(columns, (self.data.shape[1] - self.lengths)[:, None], out=out)
-        return np.less(columns, self.lengths[:, None], out=out)
-
-    def hidden_where(self, hide: np.ndarray) -> Piece:
-        return Piece(self.data, np.where(hide, 0, self.lengths), self.from_right)
-
-
-@dataclass
 class Field:
-    """A CSV field on every row: its pieces run together, or (long strings) each row's bytes."""
+    """A CSV field on every row: `data` (uint8, one row per line, the text in its non-NUL
+    bytes), or (long strings) `row_bytes`, each row's bytes."""
 
-    pieces: list[Piece] = field(default_factory=list)
+    data: np.ndarray | None = None
     row_bytes: list[bytes] | None = None
 
     def __len__(self) -> int:
         if self.row_bytes is not None:
             return len(self.row_bytes)
-        return len(self.pieces[0].lengths) if self.pieces else 0
+        assert self.data is not None
+        return self.data.shape[0]
 
     def rows(self) -> list[bytes]:
         """Each row's bytes (the slow way, for joining with a long-string field)."""
@@ -73,12 +58,25 @@ class Field:
         return [row.decode("utf-8") for row in self.rows()]
 
 
-@dataclass
 class JoinedRows:
-    """Rows of text joined from fields: the bytes, and each row's length."""
+    """Rows of text joined from fields: the bytes, and (counted when asked) each row's length."""
 
-    data: bytes
-    row_lengths: np.ndarray
+    def __init__(self, data: bytes, kept: np.ndarray | None = None, n_rows: int = 0) -> None:
+        self.data = data
+        self._kept = kept  # the joined matrix's mask of written bytes
+        self._n_rows = n_rows
+        self._row_lengths: np.ndarray | None = None
+
+    @property
+    def row_lengths(self) -> np.ndarray:
+        # counted on demand: a row-wise count of the mask costs as much as the join, and only
+        # blank lines inserted between rows need it
+        if self._row_lengths is None:
+            if self._kept is None:
+                self._row_lengths = np.zeros(self._n_rows, dtype=np.int64)
+            else:
+                self._row_lengths = np.count_nonzero(self._kept, axis=1).astype(np.int64)
+        return self._row_lengths
 
 
 def _split(joined: JoinedRows) -> list[bytes]:
@@ -87,21 +85,14 @@ def _split(joined: JoinedRows) -> list[bytes]:
     return [joined.data[s:e] for s, e in zip(starts, ends, strict=True)]
 
 
-def constant_piece(text: bytes, n_rows: int, present: np.ndarray | None = None) -> Piece:
-    """The same bytes on every row (or only where `present`)."""
-    data = np.broadcast_to(np.frombuffer(text, dtype=np.uint8), (n_rows, len(text)))
-    lengths = np.full(n_rows, len(text), dtype=np.int64)
-    if present is not None:
-        lengths = np.where(present, lengths, 0)
-    return Piece(data, lengths)
-
-
 def constant_field(text: str, n_rows: int) -> Field:
-    return Field([constant_piece(text.encode("utf-8"), n_rows)]) if text else empty_field(n_rows)
+    """The same text on every row."""
+    encoded = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+    return Field(np.broadcast_to(encoded, (n_rows, len(encoded))))
 
 
 def empty_field(n_rows: int) -> Field:
-    return Field([Piece(np.zeros((n_rows, 0), dtype=np.uint8), np.zeros(n_rows, np.int64))])
+    return Field(np.zeros((n_rows, 0), dtype=np.uint8))
 
 
 def hidden_where(one: Field, hide: np.ndarray) -> Field:
@@ -110,7 +101,8 @@ def hidden_where(one: Field, hide: np.ndarray) -> Field:
         return Field(
             row_bytes=[b"" if h else r for r, h in zip(one.rows(), hide.tolist(), strict=True)]
         )
-    return Field([piece.hidden_where(hide) for piece in one.pieces])
+    assert one.data is not None
+    return Field(np.where(hide[:, None], np.uint8(0), one.data))
 
 
 def join_lines(
@@ -125,31 +117,28 @@ def join_lines(
     n_rows = len(fields[0]) if fields else 0
     if any(one.row_bytes is not None for one in fields):
         return _join_row_by_row(fields, n_rows, separator, terminator, blank)
-    pieces: list[Piece] = []
+    matrices: list[np.ndarray] = []
     for position, one in enumerate(fields):
         if position and separator:
-            pieces.append(constant_piece(separator, n_rows))
-        pieces.extend(one.pieces)
-    if blank is not None:
-        pieces = [piece.hidden_where(blank) for piece in pieces]
+            matrices.append(np.frombuffer(separator, dtype=np.uint8))
+        assert one.data is not None
+        matrices.append(one.data)
     if terminator:
-        pieces.append(constant_piece(terminator, n_rows))
-    if not pieces or n_rows == 0:
-        return JoinedRows(b"", np.zeros(n_rows, dtype=np.int64))
-    # the pieces side by side, and the mask of the bytes kept, written in place (one pass
-    # each); a row's length is the sum of its pieces' (a row-wise sum of the mask is slow)
-    total = sum(p.data.shape[1] for p in pieces)
-    data = np.empty((n_rows, total), dtype=np.uint8)
-    keep = np.empty((n_rows, total), dtype=bool)
-    row_lengths = np.zeros(n_rows, dtype=np.int64)
+        matrices.append(np.frombuffer(terminator, dtype=np.uint8))
+    total = sum(m.shape[-1] for m in matrices)
+    if total == 0 or n_rows == 0:
+        return JoinedRows(b"", None, n_rows)
+    # side by side in one matrix, then its written (non-NUL) bytes in row order
+    joined = np.empty((n_rows, total), dtype=np.uint8)
     at = 0
-    for piece in pieces:
-        width = piece.data.shape[1]
-        data[:, at : at + width] = piece.data
-        piece.kept(out=keep[:, at : at + width])
-        row_lengths += np.clip(piece.lengths, 0, width)
+    for matrix in matrices:
+        width = matrix.shape[-1]
+        joined[:, at : at + width] = matrix
         at += width
-    return JoinedRows(data[keep].tobytes(), row_lengths)
+    if blank is not None and blank.any():
+        joined[blank, : total - len(terminator)] = 0
+    kept = joined != 0
+    return JoinedRows(joined[kept].tobytes(), kept, n_rows)
 
 
 def _join_row_by_row(
@@ -165,7 +154,9 @@ def _join_row_by_row(
         terminator if hidden else separator.join(values) + terminator
         for hidden, values in zip(hide, zip(*columns, strict=True), strict=True)
     ]
-    return JoinedRows(b"".join(lines), np.array([len(line) for line in lines], dtype=np.int64))
+    joined = JoinedRows(b"".join(lines), None, n_rows)
+    joined._row_lengths = np.array([len(line) for line in lines], dtype=np.int64)
+    return joined
 
 
 def text_field(values: np.ndarray) -> Field:
@@ -181,35 +172,30 @@ def text_field(values: np.ndarray) -> Field:
     if width > MAX_MATRIX_WIDTH:
         return Field(row_bytes=[_quoted(text).encode("utf-8") for text in unicode.tolist()])
     codes = unicode.view(np.uint32).reshape(n_rows, width)
-    lengths = np.strings.str_len(unicode).astype(np.int64)
     ascii_rows = (codes < _ASCII_LIMIT).all(axis=1)
     data = codes.astype(np.uint8)
     special = np.isin(data, _NEEDS_QUOTES).any(axis=1) & ascii_rows
     slow = np.flatnonzero(~ascii_rows | special)
     if slow.size == 0:
-        return Field([Piece(data, lengths)])
-    return _with_slow_rows(data, lengths, unicode, slow)
+        return Field(data)  # a unicode array pads with NUL, so the matrix is the field
+    return _with_slow_rows(data, unicode, slow)
 
 
-def _with_slow_rows(
-    data: np.ndarray, lengths: np.ndarray, unicode: np.ndarray, slow: np.ndarray
-) -> Field:
+def _with_slow_rows(data: np.ndarray, unicode: np.ndarray, slow: np.ndarray) -> Field:
     """Re-make the rows that need UTF-8 encoding or quoting (usually few) in Python."""
     encoded = [_quoted(text).encode("utf-8") for text in unicode[slow].tolist()]
     width = max(data.shape[1], max(len(b) for b in encoded))
     if width > MAX_MATRIX_WIDTH * 4:
-        rows = [bytes(row[:length]) for row, length in zip(data, lengths.tolist(), strict=True)]
+        rows = [bytes(row).rstrip(b"\x00") for row in data]
         for position, row in zip(slow.tolist(), encoded, strict=True):
             rows[position] = row
         return Field(row_bytes=rows)
     wide = np.zeros((data.shape[0], width), dtype=np.uint8)
     wide[:, : data.shape[1]] = data
-    lengths = lengths.copy()
     for position, row in zip(slow.tolist(), encoded, strict=True):
         wide[position, :] = 0
         wide[position, : len(row)] = np.frombuffer(row, dtype=np.uint8)
-        lengths[position] = len(row)
-    return Field([Piece(wide, lengths)])
+    return Field(wide)
 
 
 def text_line(values: Sequence[str]) -> bytes:
@@ -231,9 +217,7 @@ def _quoted(text: str) -> str:
 __all__ = [
     "Field",
     "JoinedRows",
-    "Piece",
     "constant_field",
-    "constant_piece",
     "empty_field",
     "hidden_where",
     "join_lines",

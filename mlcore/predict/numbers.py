@@ -8,9 +8,9 @@ rule gives the same text for 19,981; the other 9 differ in the last digit, where
 `Float.toString` was not the shortest.
 
 `format_aml_float(x)` formats one value; `format_aml_floats(values)` formats an array without a
-Python loop per value. It returns a `Field`: the pieces of each value's text as byte matrices,
-which the batch writer joins into CSV lines (`join_lines`) without making a Python string per
-value. Both give the same text.
+Python loop per value. It returns a `Field`: each value's text as a row of a byte matrix, which
+the batch writer joins into CSV lines (`join_lines`) without making a Python string per value.
+Both give the same text.
 
 >>> format_aml_float(0.9999157), format_aml_float(0.0018863), format_aml_float(-15.26385)
 ('9.999157E-1', '1.8863E-3', '-1.526385E1')
@@ -26,7 +26,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from mlcore.predict.csvlines import Field, Piece, constant_piece
+from mlcore.predict.csvlines import Field
 
 #: a float32 never needs more than 9 significant digits to be told apart from its neighbours
 MAX_DIGITS = 9
@@ -36,6 +36,10 @@ _MULTIPLY = np.array([10.0 ** max(k, 0) for k in range(-_EXACT_POWER, _EXACT_POW
 _DIVIDE = np.array([10.0 ** max(-k, 0) for k in range(-_EXACT_POWER, _EXACT_POWER + 1)])
 _INT_POWERS = np.array([10**k for k in range(MAX_DIGITS + 1)], dtype=np.int64)
 _ZERO = ord("0")
+_MINUS, _POINT, _E = ord("-"), ord("."), ord("E")
+# sign, first digit, point, 8 digits after it, E, exponent sign, 2 exponent digits
+_WIDTH = 3 + (MAX_DIGITS - 1) + 4
+_AFTER_COLUMNS = np.arange(1, MAX_DIGITS)[None, :]  # right-aligned digit columns after the first
 _MANTISSA_BITS = 0x7FFFFF
 
 
@@ -162,7 +166,8 @@ def _without_trailing_zeros(
 
 
 def _scientific(digits: np.ndarray, exponent: np.ndarray, negative: np.ndarray) -> Field:
-    """`[-]d.ddddE[-]x` from digits m and exponent e (value = m x 10**e)."""
+    """`[-]d.ddddE[-]x` from digits m and exponent e (value = m x 10**e), in a fixed layout of
+    15 columns with NUL where a sign or a digit is not written (`join_lines` drops those)."""
     n = len(digits)
     count = np.maximum(np.searchsorted(_INT_POWERS, digits, side="right"), 1)
     shown_exponent = exponent + count - 1
@@ -173,32 +178,37 @@ def _scientific(digits: np.ndarray, exponent: np.ndarray, negative: np.ndarray) 
         right[:, column] = rest % 10
         rest //= 10
     right += _ZERO
-    first = right[np.arange(n), MAX_DIGITS - count][:, None]
+    text = np.zeros((n, _WIDTH), dtype=np.uint8)
+    text[negative, 0] = _MINUS
+    text[:, 1] = right[np.arange(n), MAX_DIGITS - count]
+    text[:, 2] = _POINT
     right[count == 1, MAX_DIGITS - 1] = _ZERO  # "1.0E0": at least one digit after the point
-    magnitude = np.abs(shown_exponent)
-    exponent_text = np.stack([magnitude // 10, magnitude % 10], axis=1).astype(np.uint8) + _ZERO
-    one = np.ones(n, dtype=np.int64)
-    return Field(
-        [
-            constant_piece(b"-", n, negative),
-            Piece(first, one),
-            constant_piece(b".", n),
-            Piece(right, np.maximum(count - 1, 1), from_right=True),
-            constant_piece(b"E", n),
-            constant_piece(b"-", n, shown_exponent < 0),
-            Piece(exponent_text, np.where(magnitude >= 10, 2, 1), from_right=True),
-        ]
-    )
+    # after the point: the last max(count - 1, 1) of the right-aligned digits
+    after = text[:, 3 : 3 + MAX_DIGITS - 1]
+    after[...] = right[:, 1:]
+    after *= (MAX_DIGITS - np.maximum(count - 1, 1))[:, None] <= _AFTER_COLUMNS
+    text[:, 3 + MAX_DIGITS - 1] = _E
+    text[shown_exponent < 0, -3] = _MINUS
+    magnitude = np.abs(shown_exponent).astype(np.uint8)  # at most 45 for a float32
+    tens = magnitude // 10
+    text[:, -2] = (tens + _ZERO) * (tens > 0)
+    text[:, -1] = magnitude % 10 + _ZERO
+    return Field(text)
 
 
 def _with_special_values(number: Field, x: np.ndarray, special: np.ndarray) -> Field:
     """NaN, Infinity and -Infinity, as Java's Float.toString spells them, replace the digits."""
-    texts = np.where(np.isnan(x), "NaN", np.where(x < 0, "-Infinity", "Infinity"))
-    words = np.char.encode(texts.astype(str), "ascii").astype("S9")
-    data = words.view(np.uint8).reshape(len(x), 9)
-    lengths = np.where(special, np.char.str_len(texts.astype(str)), 0)
-    normal = [Piece(p.data, np.where(special, 0, p.lengths), p.from_right) for p in number.pieces]
-    return Field([*normal, Piece(data, lengths.astype(np.int64))])
+    assert number.data is not None
+    text = number.data.copy()
+    for word, where in (
+        (b"NaN", np.isnan(x)),
+        (b"Infinity", special & (x > 0)),
+        (b"-Infinity", special & (x < 0)),
+    ):
+        row = np.zeros(text.shape[1], dtype=np.uint8)
+        row[: len(word)] = np.frombuffer(word, dtype=np.uint8)
+        text[where] = row
+    return Field(text)
 
 
 __all__ = ["MAX_DIGITS", "format_aml_float", "format_aml_floats"]
