@@ -538,3 +538,37 @@ def test_column_arrays_are_the_columns_values_with_or_without_pandas_private_ite
         np.testing.assert_array_equal(arrays[0], [1.5, np.nan, 3.0])
         assert arrays[1].dtype == object and arrays[1].tolist() == ["a", "b", "a"]
         assert isinstance(arrays[2], pd.Categorical) and arrays[2].tolist() == ["x", "y", "x"]
+
+
+def counting_file(data: bytes) -> tuple[DataFile, list[int]]:
+    opened: list[int] = []
+
+    def opener() -> io.BytesIO:
+        opened.append(1)
+        return io.BytesIO(data)
+
+    return DataFile("data.csv", len(data), opener), opened
+
+
+def test_a_file_smaller_than_a_chunk_is_read_once_for_its_header_and_its_records() -> None:
+    data = b"a,b\n" + b"".join(b"%d,x\n" % i for i in range(3000))
+    small, opened = counting_file(data)
+    reader = CsvReader([small], CsvFormat(), chunk_bytes=1 << 20)
+    assert reader.columns == ["a", "b"]
+    assert sum(len(chunk.frame) for chunk in reader.chunks()) == 3000
+    assert sum(len(chunk.frame) for chunk in reader.chunks()) == 3000  # read again: the same
+    assert len(opened) == 1  # one GET for a small S3 object, not two
+    large, opened = counting_file(data)
+    reader = CsvReader([large], CsvFormat(), chunk_bytes=4096)
+    assert sum(len(chunk.frame) for chunk in reader.chunks()) == 3000
+    assert len(opened) == 2
+
+
+def test_a_bad_byte_past_the_header_look_of_a_small_file_is_reported_when_records_are_read() -> (
+    None
+):
+    data = b"a,b\n" + b"1,x\n" * 20_000 + b"2,\xff\n"
+    bad, _ = counting_file(data)
+    reader = CsvReader([bad], CsvFormat(), chunk_bytes=1 << 20)  # the header reads cleanly
+    with pytest.raises(DataError, match=r"line 20002: the file is not UTF-8: invalid byte 0xff"):
+        list(reader.chunks())
