@@ -121,3 +121,45 @@ def test_a_category_column_of_many_distinct_values_scores_as_the_general_path() 
     assert np.array_equal(margins, general_margins(model, frame))
     assert (first_bad < 0).all()
     assert len(set(np.round(margins[:, 0], 12))) > 256  # the words were told apart
+
+
+@pytest.fixture(scope="module")
+def binned_model() -> TrainedModel:
+    rng = np.random.default_rng(5)
+    x = np.round(rng.normal(50, 20, 3000), 1)
+    rows = pd.DataFrame({"x": x, "y": ((x + rng.normal(0, 10, 3000)) > 50).astype(int).astype(str)})
+    schema = Schema(
+        [Attribute("x", AttributeType.NUMERIC), Attribute("y", AttributeType.BINARY)],
+        target="y",
+    )
+    return train_model(
+        [memory_file(rows.to_csv(index=False).encode())],
+        schema,
+        CsvFormat(),
+        model_type="BINARY",
+        recipe_text='{"outputs": ["quantile_bin(x, 20)", "quantile_bin(x, 7)", "x"]}',
+        parameters={"sgd.maxPasses": "2"},
+    )
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pytest.param(np.arange(-30.0, 130.0), id="whole numbers"),
+        pytest.param(np.round(np.linspace(-10, 120, 4001), 1), id="tenths"),
+        pytest.param(np.round(np.linspace(20, 80, 3001), 3), id="thousandths"),
+        pytest.param(np.random.default_rng(1).uniform(0, 100, 2000), id="off any grid"),
+        pytest.param(np.arange(0.0, 200_000.0, 3.0), id="a grid too wide"),
+        pytest.param(np.array([1e17, 1e17 + 16, -1e17, 50.0]), id="beyond exact integers"),
+        pytest.param(np.array([-0.0, 0.0, 49.9, 50.0, 50.1, np.nan, 61.0]), id="missing"),
+        pytest.param(np.array([np.nan, np.nan]), id="all missing"),
+    ],
+)
+def test_bins_found_on_a_grid_of_the_values_are_the_binary_searchs(
+    binned_model: TrainedModel, values: np.ndarray
+) -> None:
+    frame = pd.DataFrame({"x": values})
+    scorer = CompiledScorer.compile(binned_model, [Attribute("x", AttributeType.NUMERIC)])
+    assert scorer is not None
+    margins, _ = scorer.margins(frame)
+    assert np.array_equal(margins, general_margins(binned_model, frame), equal_nan=True)
