@@ -38,6 +38,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
+from pandas.io.parsers import TextFileReader
 
 from mlcore.errors import DataError
 from mlcore.io.files import DataFile
@@ -350,8 +351,9 @@ def _parse_with_pandas(
     """
     floats: dict[int, Any] = {position: np.float64 for position in float_positions}
     floats |= {position: "category" for position in category_positions if position not in floats}
-    return pd.read_csv(
+    parser = pd.read_csv(
         io.BytesIO(region),
+        iterator=True,
         engine="c",
         sep=delimiter,
         header=None,
@@ -369,6 +371,30 @@ def _parse_with_pandas(
         # pandas' own chunks of ~32k rows keep its buffers in cache: 15-20% less CPU on an
         # 8 MiB block; one pass is cheaper for small ones
         low_memory=len(region) >= LOW_MEMORY_FROM_BYTES,
+    )
+    with parser:
+        return _all_rows(parser)
+
+
+def _all_rows(parser: TextFileReader) -> pd.DataFrame:
+    """Every row of `parser` as a frame, made straight from the column arrays it parsed.
+
+    Given a dtype per column, `TextFileReader.read` wraps each parsed array in a Series before
+    making the frame of them: ~0.5 ms for 20 columns of 4,000 rows, a sixth of the whole parse.
+    The arrays are the same either way. Both calls used here are pandas' private ones (stable
+    since pandas 1; a test checks them on the installed version): without them, `read`.
+    """
+    engine_read = getattr(getattr(parser, "_engine", None), "read", None)
+    from_arrays = getattr(pd.DataFrame, "_from_arrays", None)
+    if engine_read is None or from_arrays is None:
+        return parser.read()
+    index, names, parsed = engine_read(None)
+    arrays = [parsed[name] for name in names]
+    rows = len(arrays[0]) if arrays else 0
+    if index is not None:  # never with these options: pandas' own way then
+        return pd.DataFrame(parsed, columns=names, index=index)
+    return from_arrays(
+        arrays, columns=pd.Index(names), index=pd.RangeIndex(rows), verify_integrity=False
     )
 
 

@@ -572,3 +572,26 @@ def test_a_bad_byte_past_the_header_look_of_a_small_file_is_reported_when_record
     reader = CsvReader([bad], CsvFormat(), chunk_bytes=1 << 20)  # the header reads cleanly
     with pytest.raises(DataError, match=r"line 20002: the file is not UTF-8: invalid byte 0xff"):
         list(reader.chunks())
+
+
+def test_the_parse_makes_the_frame_pandas_read_would_from_the_same_arrays() -> None:
+    from mlcore.io.csvreader import _all_rows
+
+    text = b"1.5,a,x,\n,b,y,7\n2,a,x,8\n"
+    options = {
+        "header": None,
+        "names": range(4),
+        "dtype": {0: np.float64, 1: object, 2: "category", 3: object},
+        "keep_default_na": False,
+        "na_values": {0: [""]},
+        "iterator": True,
+    }
+    # the private calls the fast way takes exist in the installed pandas (else it falls back)
+    assert hasattr(pd.DataFrame, "_from_arrays")
+    with pd.read_csv(io.BytesIO(text), **options) as parser:
+        assert callable(parser._engine.read)
+        fast = _all_rows(parser)
+    with pd.read_csv(io.BytesIO(text), **options) as parser:
+        public = parser.read()
+    pd.testing.assert_frame_equal(fast, public, check_column_type=False)
+    assert fast[1].dtype == object and isinstance(fast[2].dtype, pd.CategoricalDtype)
