@@ -41,6 +41,7 @@ _MINUS, _POINT, _E = ord("-"), ord("."), ord("E")
 _WIDTH = 3 + (MAX_DIGITS - 1) + 4
 _AFTER_COLUMNS = np.arange(1, MAX_DIGITS)[None, :]  # right-aligned digit columns after the first
 _MANTISSA_BITS = 0x7FFFFF
+_HALVINGS = int(np.ceil(np.log2(MAX_DIGITS)))  # closes any interval within 1..MAX_DIGITS
 
 
 def format_aml_float(value: float) -> str:
@@ -81,17 +82,14 @@ def _shortest_digits(single: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     log = np.floor(np.log10(a)).astype(np.int64)
     low = np.ones(len(a), dtype=np.int64)  # the answer is in [low, high]
     high = np.full(len(a), MAX_DIGITS, dtype=np.int64)
-    while True:
+    # every row in every round (a closed interval keeps its bounds): picking the open rows out
+    # and back in cost more than computing the closed ones again
+    for _ in range(_HALVINGS):
         open_ = low < high
-        if not open_.any():
-            break
-        rows = np.flatnonzero(open_)
-        middle = (low[rows] + high[rows]) // 2
-        found = _reads_back(
-            np.rint(_scaled(a[rows], middle - 1 - log[rows])), middle, log[rows], single[rows]
-        )
-        high[rows[found]] = middle[found]
-        low[rows[~found]] = middle[~found] + 1
+        middle = (low + high) // 2
+        found = _reads_back(np.rint(_scaled(a, middle - 1 - log)), middle, log, single)
+        high = np.where(open_ & found, middle, high)
+        low = np.where(open_ & ~found, middle + 1, low)
     power = low - 1 - log
     digits = np.rint(_scaled(a, power))
     lopsided = np.flatnonzero((single.view(np.uint32) & _MANTISSA_BITS) == 0)
