@@ -361,9 +361,10 @@ def _codes_by_identity(strings: np.ndarray) -> tuple[np.ndarray, list[Any]] | No
     codes, distinct = pd.factorize(addresses)
     if len(distinct) > _LOOP_LIMIT:  # no shared objects to speak of: hash the values
         return None
-    first = np.empty(len(distinct), dtype=np.intp)
-    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)  # each code's first record
-    return codes, strings[first].tolist()
+    # a record of each code (the last: every record of a code holds the same object)
+    one_of = np.empty(len(distinct), dtype=np.intp)
+    one_of[codes] = np.arange(len(codes))
+    return codes, strings[one_of].tolist()
 
 
 def _or_none(mask: np.ndarray) -> np.ndarray | None:
