@@ -574,6 +574,41 @@ def test_a_bad_byte_past_the_header_look_of_a_small_file_is_reported_when_record
         list(reader.chunks())
 
 
+@pytest.mark.parametrize(
+    ("text", "floats", "categories"),
+    [
+        pytest.param(b"1.5,a,x,\n,b,y,7\n2,a,x,8\n", [0], [2], id="numbers, empties, categories"),
+        pytest.param(
+            b'1,"a,b",x,"q ""u"" o"\r\n2,"two\nlines",y,z\r\n', [0], [], id="quoted, CRLF"
+        ),
+        pytest.param(b"1,a,b,c\n\n2,d,e,f\n", [], [1, 2], id="a blank line, no floats"),
+        pytest.param(b"1,a,b,c\nNA,d,e,f\n", [0], [], id="not a number in a float column"),
+        pytest.param(b"1,a,b,c\n2,d,e,f,g\n", [0], [], id="a record too long"),
+    ],
+)
+def test_the_tokenizer_called_directly_parses_as_read_csv_does(
+    monkeypatch: pytest.MonkeyPatch, text: bytes, floats: list[int], categories: list[int]
+) -> None:
+    from mlcore.io import csvreader
+
+    assert csvreader._TextReader is not None  # the installed pandas has the direct way
+
+    def parse() -> pd.DataFrame | str:
+        try:
+            return csvreader._parse_with_pandas(text, ",", 4, floats, categories)
+        except (pd.errors.ParserError, ValueError) as err:
+            return type(err).__name__
+
+    direct = parse()
+    monkeypatch.setattr(csvreader, "_TextReader", None)  # read_csv, as before
+    public = parse()
+    if isinstance(public, str):
+        assert direct == public
+    else:
+        assert isinstance(direct, pd.DataFrame)
+        pd.testing.assert_frame_equal(direct, public, check_column_type=False)
+
+
 def test_the_parse_makes_the_frame_pandas_read_would_from_the_same_arrays() -> None:
     from mlcore.io.csvreader import _all_rows
 
