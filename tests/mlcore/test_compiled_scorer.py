@@ -41,6 +41,18 @@ def banking_model() -> TrainedModel:
     )
 
 
+def binary_model(rows: pd.DataFrame, attribute: Attribute, outputs: str) -> TrainedModel:
+    """A model of `rows`, `attribute` against the BINARY target `y`, with those recipe outputs."""
+    return train_model(
+        [memory_file(rows.to_csv(index=False).encode())],
+        Schema([attribute, Attribute("y", AttributeType.BINARY)], target="y"),
+        CsvFormat(),
+        model_type="BINARY",
+        recipe_text=f'{{"outputs": {outputs}}}',
+        parameters={"sgd.maxPasses": "2"},
+    )
+
+
 def banking_batch_frame(model: TrainedModel) -> tuple[pd.DataFrame, CompiledScorer]:
     """banking-batch.csv as the batch reader hands it over, and the model's scorer."""
     data = (DATA / "banking-batch.csv").read_bytes()
@@ -102,18 +114,7 @@ def test_a_category_column_of_many_distinct_values_scores_as_the_general_path() 
             "y": ((codes % 3 == 0) ^ (rng.random(2000) < 0.1)).astype(int).astype(str),
         }
     )
-    schema = Schema(
-        [Attribute("code", AttributeType.CATEGORICAL), Attribute("y", AttributeType.BINARY)],
-        target="y",
-    )
-    model = train_model(
-        [memory_file(rows.to_csv(index=False).encode())],
-        schema,
-        CsvFormat(),
-        model_type="BINARY",
-        recipe_text='{"outputs": ["code"]}',
-        parameters={"sgd.maxPasses": "2"},
-    )
+    model = binary_model(rows, Attribute("code", AttributeType.CATEGORICAL), '["code"]')
     frame = rows.astype(object)
     scorer = CompiledScorer.compile(model, [Attribute("code", AttributeType.CATEGORICAL)])
     assert scorer is not None
@@ -128,18 +129,8 @@ def binned_model() -> TrainedModel:
     rng = np.random.default_rng(5)
     x = np.round(rng.normal(50, 20, 3000), 1)
     rows = pd.DataFrame({"x": x, "y": ((x + rng.normal(0, 10, 3000)) > 50).astype(int).astype(str)})
-    schema = Schema(
-        [Attribute("x", AttributeType.NUMERIC), Attribute("y", AttributeType.BINARY)],
-        target="y",
-    )
-    return train_model(
-        [memory_file(rows.to_csv(index=False).encode())],
-        schema,
-        CsvFormat(),
-        model_type="BINARY",
-        recipe_text='{"outputs": ["quantile_bin(x, 20)", "quantile_bin(x, 7)", "x"]}',
-        parameters={"sgd.maxPasses": "2"},
-    )
+    recipe = '["quantile_bin(x, 20)", "quantile_bin(x, 7)", "x"]'
+    return binary_model(rows, Attribute("x", AttributeType.NUMERIC), recipe)
 
 
 @pytest.mark.parametrize(
