@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -266,6 +266,15 @@ class Tally:
             self.crashes.append(f"{response.status_code} for {_short(what)}")
             return False
         return True
+
+    def run(self, check: Callable[[], None], bad_means: str = HTTP_500S) -> list[str]:
+        """Run the Hypothesis `check`, then `finish`: its figures are recorded even when it
+        fails. Returns what went wrong."""
+        try:
+            check()
+        finally:
+            problems = self.finish(bad_means)
+        return problems
 
     def finish(self, bad_means: str = HTTP_500S) -> list[str]:
         """Record the check's figures; return what went wrong (empty when all went well)."""

@@ -141,11 +141,7 @@ def test_bad_option_values_given_inline_or_as_paths(files: dict[str, Path]) -> N
     def check(option: str, value: str) -> None:
         tally.ran(argv_for(option, value, files), [option])
 
-    try:
-        check()
-    finally:
-        problems = tally.finish(bad_means=TRACEBACKS)
-    assert problems == []
+    assert tally.run(check, bad_means=TRACEBACKS) == []
 
 
 def test_bad_option_files(files: dict[str, Path]) -> None:
@@ -165,11 +161,7 @@ def test_bad_option_files(files: dict[str, Path]) -> None:
         target.write_bytes(content)
         tally.ran(argv_for(option, str(target), files), [option, str(target)])
 
-    try:
-        check()
-    finally:
-        problems = tally.finish(bad_means=TRACEBACKS)
-    assert problems == []
+    assert tally.run(check, bad_means=TRACEBACKS) == []
 
 
 def _model_file(header: bytes | None, weights: bytes | None) -> bytes:
@@ -211,11 +203,7 @@ def test_bad_model_files(files: dict[str, Path]) -> None:
             argv += ["--schema", str(files["schema"]), "--out", str(files["folder"] / "bp")]
         tally.ran(argv, [str(target)])
 
-    try:
-        check()
-    finally:
-        problems = tally.finish(bad_means=TRACEBACKS)
-    assert problems == []
+    assert tally.run(check, bad_means=TRACEBACKS) == []
 
 
 @pytest.mark.parametrize(

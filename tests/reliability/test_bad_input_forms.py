@@ -160,11 +160,7 @@ def test_the_input_step_and_verify(browser: Browser, customers: Path, settings: 
                 assert any(location.is_relative_to(root) for root in roots), location
         assert not DataSource.objects.exists()
 
-    try:
-        check()
-    finally:
-        problems = tally.finish()
-    assert problems == []
+    assert tally.run(check) == []
 
 
 FILENAMES = st.one_of(
@@ -222,11 +218,7 @@ def test_uploads_and_the_input_step_that_reads_them(
             form = form_of(response, "form")
             assert_refusal_names_the_field(response, form, ["upload_location", "upload_filename"])
 
-    try:
-        check()
-    finally:
-        problems = tally.finish()
-    assert problems == []
+    assert tally.run(check) == []
 
 
 # --------------------------------------------------------------------------- datasource: schema
@@ -284,11 +276,7 @@ def test_a_replaced_schema_pasted_or_uploaded(browser: Browser, customers: Path)
             )
             assert draft_of(browser, token)["schema"] == before
 
-    try:
-        check()
-    finally:
-        problems = tally.finish()
-    assert problems == []
+    assert tally.run(check) == []
 
 
 def test_the_schema_table_and_its_packed_field(browser: Browser, customers: Path) -> None:
@@ -330,11 +318,7 @@ def test_the_schema_table_and_its_packed_field(browser: Browser, customers: Path
             )
             assert draft_of(browser, token)["schema"] == before
 
-    try:
-        check()
-    finally:
-        problems = tally.finish()
-    assert problems == []
+    assert tally.run(check) == []
 
 
 def test_the_header_question(browser: Browser, customers: Path) -> None:
@@ -357,11 +341,7 @@ def test_the_header_question(browser: Browser, customers: Path) -> None:
         assert_refusal_names_the_field(response, form, ["has_header"])
         assert draft_of(browser, token)["schema"] == before
 
-    try:
-        check()
-    finally:
-        problems = tally.finish()
-    assert problems == []
+    assert tally.run(check) == []
 
 
 def test_the_target_and_row_id_steps(browser: Browser, customers: Path) -> None:
@@ -401,11 +381,7 @@ def test_the_target_and_row_id_steps(browser: Browser, customers: Path) -> None:
             )
             assert draft_of(browser, token)["schema"] == before
 
-    try:
-        check()
-    finally:
-        problems = tally.finish()
-    assert problems == []
+    assert tally.run(check) == []
 
 
 # --------------------------------------------------------------------------- the ML model wizard
@@ -545,11 +521,7 @@ def test_the_model_wizard_steps(browser: Browser, training: DataSource) -> None:
         if step == "settings":  # keep the custom path open for the next examples
             browser.post(url, baseline)
 
-    try:
-        check()
-    finally:
-        problems = tally.finish()
-    assert problems == []
+    assert tally.run(check) == []
 
 
 def test_the_recipe_step_and_its_live_check(browser: Browser, training: DataSource) -> None:
@@ -580,11 +552,7 @@ def test_the_recipe_step_and_its_live_check(browser: Browser, training: DataSour
         answer = response.json()
         assert answer["ok"] or answer["message"], answer
 
-    try:
-        check()
-    finally:
-        problems = tally.finish()
-    assert problems == []
+    assert tally.run(check) == []
 
 
 # --------------------------------------------------------------------------- bodies that are not UTF-8
@@ -617,8 +585,4 @@ def test_form_bodies_that_are_not_utf8(browser: Browser, training: DataSource) -
         if tally.saw(response, (url, body)):
             assert response.status_code in (200, 302, 400, 404), response.status_code
 
-    try:
-        check()
-    finally:
-        problems = tally.finish()
-    assert problems == []
+    assert tally.run(check) == []

@@ -110,15 +110,6 @@ def one_of_fields(fields: dict[str, st.SearchStrategy[str]]) -> st.SearchStrateg
     return st.one_of([st.tuples(st.just(name), values) for name, values in fields.items()])
 
 
-def run(check: Any, tally: Tally) -> list[str]:
-    """Run the Hypothesis check; record its figures even when it fails; what went wrong."""
-    try:
-        check()
-    finally:
-        problems = tally.finish()
-    return problems
-
-
 def assert_no_nul_stored(world: World) -> None:
     for obj in world.objects():
         obj.refresh_from_db()
@@ -163,7 +154,7 @@ def test_the_evaluation_wizard(browser: Browser, world: World) -> None:
             assert_refusal_names_the_field(response, form, fields, words=["model", "datasource"])
         assert Evaluation.objects.count() == count
 
-    assert run(check, tally) == []
+    assert tally.run(check) == []
 
 
 def test_the_batch_prediction_wizard(browser: Browser, world: World) -> None:
@@ -216,7 +207,7 @@ def test_the_batch_prediction_wizard(browser: Browser, world: World) -> None:
             )
         assert BatchPrediction.objects.count() == count
 
-    assert run(check, tally) == []
+    assert tally.run(check) == []
 
 
 # --------------------------------------------------------------------------- object pages
@@ -253,7 +244,7 @@ def test_rename_on_every_object_page(browser: Browser, world: World) -> None:
             assert errors, f"the name {name!r} was neither kept nor refused with a message"
         assert_no_nul_stored(world)
 
-    assert run(check, tally) == []
+    assert tally.run(check) == []
 
 
 def test_tags_on_every_object_page(browser: Browser, world: World) -> None:
@@ -282,7 +273,7 @@ def test_tags_on_every_object_page(browser: Browser, world: World) -> None:
             assert obj.tags == before
         assert_no_nul_stored(world)
 
-    assert run(check, tally) == []
+    assert tally.run(check) == []
 
 
 def test_save_score_threshold(browser: Browser, world: World) -> None:
@@ -307,7 +298,7 @@ def test_save_score_threshold(browser: Browser, world: World) -> None:
         assert 0.0 <= saved <= 1.0, saved
         assert not [m for m in said if "not saved" in m], said
 
-    assert run(check, tally) == []
+    assert tally.run(check) == []
 
     refused = browser.post(url, {"threshold": "1e999"})
     assert any("threshold" in m for m in browser.messages(refused))
@@ -341,7 +332,7 @@ def test_the_try_it_form_and_a_pasted_record(browser: Browser, world: World) -> 
             error = response.context.get("paste_error") or response.context.get("error")
             assert error and shown(error, page), error
 
-    assert run(check, tally) == []
+    assert tally.run(check) == []
 
 
 def test_the_access_keys_page(browser: Browser, owner: Any, world: World) -> None:
@@ -371,7 +362,7 @@ def test_the_access_keys_page(browser: Browser, owner: Any, world: World) -> Non
             assert response.status_code == 404, response.status_code
             assert AccessKey.objects.filter(revoked_at__isnull=True).count() == active
 
-    assert run(check, tally) == []
+    assert tally.run(check) == []
 
 
 def test_the_sign_in_page(owner: Any) -> None:
@@ -393,7 +384,7 @@ def test_the_sign_in_page(owner: Any) -> None:
         assert response.status_code in (200, 403, 429), response.status_code
         assert "_auth_user_id" not in visitor.session
 
-    assert run(check, tally) == []
+    assert tally.run(check) == []
 
 
 def test_object_actions_with_ids_that_are_not_there(browser: Browser, world: World) -> None:
@@ -426,7 +417,7 @@ def test_object_actions_with_ids_that_are_not_there(browser: Browser, world: Wor
             obj.refresh_from_db()
             assert obj.status == Status.COMPLETED, obj
 
-    assert run(check, tally) == []
+    assert tally.run(check) == []
 
 
 QUERY_PARAMETERS = [
@@ -478,4 +469,4 @@ def test_the_pages_query_strings(browser: Browser, world: World) -> None:
         if tally.saw(response, (page, query)):
             assert response.status_code in (200, 302, 400, 404), response.status_code
 
-    assert run(check, tally) == []
+    assert tally.run(check) == []
