@@ -140,8 +140,51 @@ def bin_labels(boundaries: np.ndarray) -> list[str]:
 
 
 def bin_index(values: np.ndarray, boundaries: np.ndarray) -> np.ndarray:
-    """The bin of each value (NaN must be handled by the caller)."""
-    return np.searchsorted(boundaries, values, side="right")
+    """The bin of each value: how many boundaries are at or below it (NaN must be handled by
+    the caller).
+
+    A binary search per value mispredicts its branches on real data (9 banking columns of 4,119
+    records: 0.7 ms, where a micro-benchmark repeating one column shows 0.17). Values that are
+    whole multiples of 1, 0.1 or 0.001 over at most 65,536 points (most data) look their bin up
+    in a table searched over that grid: the table is searched with the same float64s the values
+    were matched to, so every bin is the search's.
+
+    >>> bin_index(np.array([0.5, 3.0, 4.2, 9.0]), np.array([3.0, 5.5])).tolist()
+    [0, 1, 1, 2]
+    """
+    grid = _grid_of(values)
+    if grid is None:
+        return np.searchsorted(boundaries, values, side="right")
+    first, scale, size, points = grid
+    table = np.searchsorted(boundaries, np.arange(first, first + size) / scale, side="right")
+    return table[points]
+
+
+_GRID_SCALES = (1.0, 10.0, 1000.0)
+_GRID_POINTS = 1 << 16
+_GRID_SAMPLE = 64  # values looked at before all of them: most columns off a grid show it early
+_EXACT_INTEGERS = float(2**52)  # every integer below is a float64, and so are its neighbours
+
+
+def _grid_of(values: np.ndarray) -> tuple[float, float, int, np.ndarray] | None:
+    """The coarsest grid holding every value exactly, if one of at most `_GRID_POINTS` does:
+    (first, scale, size, points) with value == (first + point) / scale for each value's point."""
+    if not len(values):
+        return None
+    for scale in _GRID_SCALES:
+        sample = values[:_GRID_SAMPLE]
+        if not np.array_equal(np.rint(sample * scale) / scale, sample):
+            continue
+        scaled = np.rint(values * scale)
+        if not np.array_equal(scaled / scale, values):
+            continue
+        first, last = float(scaled.min()), float(scaled.max())
+        if not (first > -_EXACT_INTEGERS and last < _EXACT_INTEGERS):
+            return None
+        if last - first >= _GRID_POINTS:
+            return None
+        return first, scale, int(last - first) + 1, (scaled - first).astype(np.intp)
+    return None
 
 
 def _concatenated(rows: list[np.ndarray], tokens: list[np.ndarray]) -> Tokens:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from mlcore.recipes.transforms import (
     bin_index,
@@ -114,3 +115,28 @@ def test_bins_are_closed_on_the_left() -> None:
     cuts = np.array([3.0, 5.5])
     assert bin_index(np.array([2.9, 3.0, 5.4, 5.5, 99.0]), cuts).tolist() == [0, 1, 1, 2, 2]
     assert bin_labels(cuts) == ["(-inf,3)", "[3,5.5)", "[5.5,inf)"]
+
+
+GRID_CASES = {
+    "whole numbers": np.arange(-30.0, 130.0),
+    "tenths": np.round(np.linspace(-10, 120, 4001), 1),
+    "thousandths": np.round(np.linspace(20, 80, 3001), 3),
+    "off any grid": np.random.default_rng(1).uniform(0, 100, 2000),
+    "off the grid after its first values": np.concatenate([np.arange(100.0), [50.05]]),
+    "a grid too wide": np.arange(0.0, 200_000.0, 3.0),
+    "beyond exact integers": np.array([1e17, 1e17 + 16, -1e17, 50.0]),
+    "negative zero": np.array([-0.0, 0.0, 49.9, 50.0, 50.1, 61.0]),
+    "empty": np.zeros(0),
+}
+
+
+@pytest.mark.parametrize("values", GRID_CASES.values(), ids=GRID_CASES.keys())
+def test_bins_looked_up_on_the_values_grid_are_the_binary_searchs(values: np.ndarray) -> None:
+    cuts = np.sort(np.random.default_rng(2).uniform(-20, 130, 19).round(2))
+    # boundaries on the values themselves and one float either side: any drift in the grid's
+    # numbers moves a value across one of them
+    on = np.unique(values[:: max(1, len(values) // 12)])
+    near = [on, np.nextafter(on, -np.inf), np.nextafter(on, np.inf)]
+    for boundaries in (cuts, *near, np.array([50.0]), np.zeros(0), np.array([-1e17, 1e17])):
+        expected = np.searchsorted(boundaries, values, side="right")
+        assert np.array_equal(bin_index(values, boundaries), expected)
