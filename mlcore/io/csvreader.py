@@ -49,6 +49,10 @@ except ImportError:  # pragma: no cover - a pandas without it: read_csv does the
 from mlcore.errors import DataError
 from mlcore.io.files import DataFile
 
+# a frame of column arrays without a Series each (private: see _all_rows); where it is missing,
+# pandas' public read makes the frame (a frame of the arrays by other means would infer types)
+_FROM_ARRAYS = getattr(pd.DataFrame, "_from_arrays", None)
+
 DELIMITER_CANDIDATES: tuple[str, ...] = (",", ";", "\t", "|")
 DEFAULT_CHUNK_BYTES = 8 << 20
 DEFAULT_SAMPLE_BYTES = 1 << 20
@@ -399,7 +403,7 @@ def _parse_with_tokenizer(
     `read_csv` gives it for these options, without `read_csv`'s processing of them: 0.3 ms of
     a 2.9 ms parse of 4,000 records. The tokenizer's signature is private: None when it does
     not take these arguments (a test compares the two ways on the installed pandas)."""
-    if _TextReader is None:
+    if _TextReader is None or _FROM_ARRAYS is None:
         return None
     try:
         tokenizer = _TextReader(
@@ -446,12 +450,10 @@ def _parse_with_tokenizer(
 
 
 def _frame_of_arrays(arrays: list[Any], names: Sequence[Any]) -> pd.DataFrame:
-    """A frame of the parsed column arrays, without a Series each (`_from_arrays`, private)."""
+    """A frame of the parsed column arrays as they are (callers check `_FROM_ARRAYS`)."""
+    assert _FROM_ARRAYS is not None
     rows = len(arrays[0]) if arrays else 0
-    from_arrays = getattr(pd.DataFrame, "_from_arrays", None)
-    if from_arrays is None:
-        return pd.DataFrame(dict(zip(names, arrays, strict=True)), index=pd.RangeIndex(rows))
-    return from_arrays(
+    return _FROM_ARRAYS(
         arrays, columns=pd.Index(names), index=pd.RangeIndex(rows), verify_integrity=False
     )
 
@@ -465,11 +467,9 @@ def _all_rows(parser: TextFileReader) -> pd.DataFrame:
     since pandas 1; a test checks them on the installed version): without them, `read`.
     """
     engine_read = getattr(getattr(parser, "_engine", None), "read", None)
-    if engine_read is None:
+    if engine_read is None or _FROM_ARRAYS is None:
         return parser.read()
-    index, names, parsed = engine_read(None)
-    if index is not None:  # never with these options: pandas' own way then
-        return pd.DataFrame(parsed, columns=names, index=index)
+    _, names, parsed = engine_read(None)  # no index: the options name no index column
     return _frame_of_arrays([parsed[name] for name in names], names)
 
 

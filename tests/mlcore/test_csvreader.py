@@ -630,3 +630,16 @@ def test_the_parse_makes_the_frame_pandas_read_would_from_the_same_arrays() -> N
         public = parser.read()
     pd.testing.assert_frame_equal(fast, public, check_column_type=False)
     assert fast[1].dtype == object and isinstance(fast[2].dtype, pd.CategoricalDtype)
+
+
+def test_without_pandas_private_frame_maker_the_parse_keeps_text_columns_as_objects(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mlcore.io import csvreader
+
+    text = b"1.5,a,x\n,b,y\n"
+    fast = csvreader._parse_with_pandas(text, ",", 3, [0], [])
+    monkeypatch.setattr(csvreader, "_FROM_ARRAYS", None)  # pandas' public read then
+    public = csvreader._parse_with_pandas(text, ",", 3, [0], [])
+    pd.testing.assert_frame_equal(fast, public, check_column_type=False)
+    assert public[1].dtype == object and public[2].dtype == object
