@@ -85,12 +85,6 @@ def _split(joined: JoinedRows) -> list[bytes]:
     return [joined.data[s:e] for s, e in zip(starts, ends, strict=True)]
 
 
-def constant_field(text: str, n_rows: int) -> Field:
-    """The same text on every row."""
-    encoded = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
-    return Field(np.broadcast_to(encoded, (n_rows, len(encoded))))
-
-
 def empty_field(n_rows: int) -> Field:
     return Field(np.zeros((n_rows, 0), dtype=np.uint8))
 
@@ -217,7 +211,6 @@ def _quoted(text: str) -> str:
 __all__ = [
     "Field",
     "JoinedRows",
-    "constant_field",
     "empty_field",
     "hidden_where",
     "join_lines",
